@@ -1,0 +1,66 @@
+package dev.fusec.cli;
+
+import dev.fusec.ir.CompileError;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code fusec} command. Bad input prints one line {@code FILE:LINE:COL: error: MESSAGE} and exits 1;
+ * a usage error exits 2; nothing prints a stack trace.
+ */
+@Command(name = "fusec", mixinStandardHelpOptions = true, version = "fusec 0.1.0",
+        description = "Compiles transformer FFN graphs: fuses SwiGLU and gate-up projections, runs and compares them.",
+        subcommands = {CheckCommand.class, RunCommand.class, CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+    static final int EXIT_ERROR = 1;
+    static final int EXIT_USAGE = 2;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing subcommand");
+    }
+
+    public static void main(String[] args) {
+        System.exit(execute(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    }
+
+    /** Runs the CLI with the given streams and returns the exit status (for tests and main). */
+    public static int execute(String[] args, PrintWriter out, PrintWriter err) {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setOut(out);
+        cl.setErr(err);
+        cl.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+            commandLine.getErr().println(describe(e, commandLine));
+            commandLine.getErr().flush();
+            return EXIT_ERROR;
+        });
+        int code = cl.execute(args);
+        out.flush();
+        err.flush();
+        return code;
+    }
+
+    private static String describe(Throwable e, CommandLine commandLine) {
+        if (e instanceof CompileError ce) {
+            return ce.render();
+        }
+        String where = commandLine.getCommand() instanceof FileCommand fc ? fc.file() + ":1:1" : "fusec";
+        if (e instanceof OutOfMemoryError) {
+            return where + ": error: out of memory (the JVM may use " + (Runtime.getRuntime().maxMemory() >> 20)
+                    + " MiB); use smaller dims or set FUSEC_JAVA_OPTS=-Xmx...";
+        }
+        if (e instanceof StackOverflowError) {
+            return where + ": error: input nests too deeply";
+        }
+        return where + ": error: internal error: " + e + " (please report this with the input)";
+    }
+
+    /** A subcommand that reads one IR file, named in errors that have no better position. */
+    interface FileCommand {
+        String file();
+    }
+}

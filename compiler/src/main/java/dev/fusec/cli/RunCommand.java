@@ -1,0 +1,164 @@
+package dev.fusec.cli;
+
+import dev.fusec.interp.InputBinding;
+import dev.fusec.interp.Interpreter;
+import dev.fusec.interp.RandomInputs;
+import dev.fusec.ir.CompileError;
+import dev.fusec.ir.Graph;
+import dev.fusec.ir.Param;
+import dev.fusec.ir.ShapeInference;
+import dev.fusec.ir.SourcePos;
+import dev.fusec.parse.IrParser;
+import dev.fusec.runtime.Npy;
+import dev.fusec.runtime.Tensor;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code fusec run FILE --mode interp --dim T=8}: runs a graph on seeded random inputs or given
+ * .npy files and prints a summary per output; {@code --output} writes results as .npy.
+ */
+@Command(name = "run", description = "Run a graph on random or given inputs and summarise its outputs.")
+final class RunCommand implements Callable<Integer>, Main.FileCommand {
+    enum Mode { interp, unfused, fused }
+
+    @Parameters(index = "0", paramLabel = "FILE", description = "IR file (.fir)")
+    Path file;
+
+    @Option(names = "--mode", defaultValue = "interp",
+            description = "interp (reference), unfused or fused (generated kernels). Default: ${DEFAULT-VALUE}")
+    Mode mode;
+
+    @Option(names = "--dim", paramLabel = "NAME=N", description = "bind a symbolic dim, e.g. --dim T=8")
+    List<String> dims = new ArrayList<>();
+
+    @Option(names = "--seed", defaultValue = "0", description = "seed for random inputs. Default: ${DEFAULT-VALUE}")
+    long seed;
+
+    @Option(names = "--input", paramLabel = "NAME=FILE.npy", description = "read an input from .npy (float32/float64, C order)")
+    List<String> inputs = new ArrayList<>();
+
+    @Option(names = "--output", paramLabel = "NAME=FILE.npy", description = "write an output as float32 .npy")
+    List<String> outputs = new ArrayList<>();
+
+    @Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public String file() {
+        return file.toString();
+    }
+
+    @Override
+    public Integer call() {
+        Graph g = IrParser.parseFile(file);
+        ShapeInference.infer(g);
+        if (mode != Mode.interp) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--mode " + mode + " needs the kernel code generator, which this build does not have yet; use --mode interp");
+        }
+        Map<String, Path> outFiles = namedFiles(outputs, "--output", g, false);
+        Map<String, Path> inFiles = namedFiles(inputs, "--input", g, true);
+        Map<String, Tensor> given = new LinkedHashMap<>();
+        inFiles.forEach((name, path) -> given.put(name, readNpy(path)));
+        Map<String, Long> binding = InputBinding.bind(g, InputBinding.parseDims(dims, file()), given);
+        Map<String, Tensor> in = RandomInputs.generate(g, binding, seed, given);
+
+        long start = System.nanoTime();
+        Map<String, Tensor> results = Interpreter.run(g, in);
+        double ms = (System.nanoTime() - start) / 1e6;
+
+        PrintWriter out = spec.commandLine().getOut();
+        out.printf(Locale.ROOT, "graph %s  mode=%s  %s  seed=%d  (%.1f ms)%n", g.name(), mode,
+                binding.isEmpty() ? "no dims" : "dims " + new java.util.TreeMap<>(binding), seed, ms);
+        for (Param p : g.outputs()) {
+            out.println(summary(p, results.get(p.name())));
+        }
+        for (var e : outFiles.entrySet()) {
+            try {
+                Npy.write(e.getValue(), results.get(e.getKey()));
+            } catch (IOException ex) {
+                throw new CompileError(SourcePos.startOf(e.getValue().toString()), "cannot write: " + ex.getMessage());
+            }
+        }
+        return 0;
+    }
+
+    /** {@code name: f32[4, 4096]  min=... max=... mean=...}. */
+    static String summary(Param p, Tensor t) {
+        double min = Double.POSITIVE_INFINITY;
+        double max = Double.NEGATIVE_INFINITY;
+        double sum = 0;
+        int nans = 0;
+        for (float v : t.data()) {
+            if (Float.isNaN(v)) {
+                nans++;
+                continue;
+            }
+            min = Math.min(min, v);
+            max = Math.max(max, v);
+            sum += v;
+        }
+        int counted = t.size() - nans;
+        String shape = p.type().dtype() + Arrays.toString(t.shape());
+        String stats = counted == 0 ? "no finite values"
+                : String.format(Locale.ROOT, "min=%.6g  max=%.6g  mean=%.6g", min, max, sum / counted);
+        return p.name() + ": " + shape + "  " + stats + (nans > 0 ? "  nan=" + nans : "");
+    }
+
+    private Map<String, Path> namedFiles(List<String> flags, String flag, Graph g, boolean isInput) {
+        Map<String, Path> files = new LinkedHashMap<>();
+        for (String f : flags) {
+            int eq = f.indexOf('=');
+            if (eq <= 0 || eq == f.length() - 1) {
+                throw new CommandLine.ParameterException(spec.commandLine(), flag + " expects NAME=FILE.npy, got '" + f + "'");
+            }
+            String name = f.substring(0, eq);
+            Path path = Path.of(f.substring(eq + 1));
+            boolean known = isInput ? g.input(name).isPresent() : g.isOutput(name);
+            if (!known) {
+                List<String> names = (isInput ? g.inputs() : g.outputs()).stream().map(Param::name).toList();
+                throw new CompileError(g.pos(), flag + " names '" + name + "', which is not " + (isInput ? "an input" : "an output")
+                        + " of graph " + g.name() + " (" + String.join(", ", names) + ")");
+            }
+            if (!isInput) {
+                Path dir = path.toAbsolutePath().getParent();
+                if (dir == null || !Files.isDirectory(dir)) {
+                    throw new CompileError(SourcePos.startOf(path.toString()), "cannot write: directory " + dir + " does not exist");
+                }
+            }
+            if (files.put(name, path) != null) {
+                throw new CommandLine.ParameterException(spec.commandLine(), flag + " names '" + name + "' twice");
+            }
+        }
+        return files;
+    }
+
+    private static Tensor readNpy(Path path) {
+        SourcePos where = SourcePos.startOf(path.toString());
+        try {
+            return Npy.read(path);
+        } catch (NoSuchFileException e) {
+            throw new CompileError(where, "no such file");
+        } catch (IOException e) {
+            throw new CompileError(where, "cannot read: " + e.getMessage());
+        } catch (Npy.NpyException e) {
+            throw new CompileError(where, e.getMessage());
+        }
+    }
+}
