@@ -1,0 +1,35 @@
+package dev.fusec.pass.rules;
+
+import dev.fusec.ir.Node;
+import dev.fusec.ir.Op;
+import dev.fusec.pass.Match;
+import dev.fusec.pass.Rule;
+import dev.fusec.pass.Site;
+import java.util.List;
+
+/** mul(a, act(b)) -> mul(act(b), a) when a is no activation: one canonical order for commuted muls. */
+public final class ActivationFirst implements Rule {
+    public String name() { return "activation-first"; }
+    public String algebra() { return "mul(a, act(b)) -> mul(act(b), a)   (act: silu, swiglu family)"; }
+    public Class<? extends Op> root() { return Op.Binary.class; }
+
+    static boolean isActivation(Site s, String value) {
+        return s.definingNode(value).map(n -> switch (n.op()) {
+            case Op.Unary u -> u.kind() == Op.UnaryKind.SILU;
+            case Op.SwiGlu sw -> true;
+            case Op.BiasSwiGlu sw -> true;
+            case Op.GateUpSwiGlu sw -> true;
+            default -> false;
+        }).orElse(false);
+    }
+
+    @Override
+    public Match match(Site s) {
+        Op.Binary mul = (Op.Binary) s.op();
+        if (mul.kind() != Op.BinaryKind.MUL || !isActivation(s, mul.b()) || isActivation(s, mul.a())) {
+            return Match.NOT_APPLICABLE;
+        }
+        Node swapped = s.node().withOp(new Op.Binary(Op.BinaryKind.MUL, mul.b(), mul.a()));
+        return new Match.Fired(List.of(s.node()), List.of(swapped), List.of(), "mul(" + mul.b() + ", " + mul.a() + ")");
+    }
+}

@@ -1,0 +1,56 @@
+package dev.fusec.pass.rules;
+
+import dev.fusec.ir.Dim;
+import dev.fusec.ir.Node;
+import dev.fusec.ir.Op;
+import dev.fusec.ir.Shape;
+import dev.fusec.pass.Match;
+import dev.fusec.pass.Rule;
+import dev.fusec.pass.Site;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * mul(swiglu(y), w) -> weighted_swiglu(y, w) and mul(bias_swiglu(y, b), w) -> weighted_bias_swiglu(y, b, w),
+ * w one weight per token ([..., 1]), as MoE routers produce.
+ */
+public final class WeightedSwiGluRule implements Rule {
+    public String name() { return "weighted-swiglu"; }
+    public String algebra() { return "mul(swiglu(y), w[T,1]) -> weighted_swiglu(y, w)"; }
+    public Class<? extends Op> root() { return Op.Binary.class; }
+
+    @Override
+    public Match match(Site s) {
+        Op.Binary mul = (Op.Binary) s.op();
+        if (mul.kind() != Op.BinaryKind.MUL) {
+            return Match.NOT_APPLICABLE;
+        }
+        for (int side = 0; side < 2; side++) {
+            String act = side == 0 ? mul.a() : mul.b();
+            String w = side == 0 ? mul.b() : mul.a();
+            Optional<Node> def = s.definingNode(act).filter(n -> n.op() instanceof Op.SwiGlu || n.op() instanceof Op.BiasSwiGlu);
+            if (def.isEmpty()) {
+                continue;
+            }
+            Shape out = s.type(act).shape();
+            Shape perToken = out.withDim(out.rank() - 1, Dim.of(1));
+            if (!s.type(w).shape().equals(perToken)) {
+                return Match.fail("multiplier " + w + " is " + s.type(w).shape() + ", not one weight per token " + perToken);
+            }
+            Optional<String> busy = s.otherUses(act, s.node());
+            if (busy.isPresent()) {
+                return Match.fail(busy.get() + "; the unweighted activation must stay");
+            }
+            Op fusedOp = switch (def.get().op()) {
+                case Op.SwiGlu sw -> new Op.WeightedSwiGlu(sw.y(), w, sw.glu());
+                case Op.BiasSwiGlu bs -> new Op.WeightedBiasSwiGlu(bs.y(), bs.bias(), w, bs.glu());
+                default -> throw new IllegalStateException();
+            };
+            List<Node> absorbed = List.of(def.get(), s.node());
+            Node fused = new Node(s.node().results(), fusedOp, s.node().pos(), Site.provenance(absorbed));
+            return new Match.Fired(List.of(s.node()), List.of(fused), absorbed,
+                    dev.fusec.ir.OpSyntax.print(fusedOp) + " absorbed " + Site.describe(absorbed));
+        }
+        return Match.NOT_APPLICABLE;
+    }
+}
