@@ -100,7 +100,7 @@ public final class Site {
      * its only users are among them and it is not a graph output.
      */
     public Optional<String> otherUses(String value, Node... allowed) {
-        Set<Node> ok = Set.of(allowed);
+        Set<Node> ok = new HashSet<>(List.of(allowed));
         List<String> where = new ArrayList<>();
         if (isOutput(value)) {
             where.add("it is a graph output");

@@ -143,6 +143,7 @@ public final class Npy {
                     i += k;
                 }
             }
+            readableByAll(tmp);
             Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } finally {
             Files.deleteIfExists(tmp);
@@ -192,5 +193,14 @@ public final class Npy {
             }
         }
         return dims.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /** Temporary files start owner-only; results are ordinary files, readable like any other output. */
+    private static void readableByAll(Path file) throws IOException {
+        try {
+            Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        } catch (UnsupportedOperationException notPosix) {
+            // The platform has its own defaults; nothing to widen.
+        }
     }
 }

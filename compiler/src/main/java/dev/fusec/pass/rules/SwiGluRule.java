@@ -103,26 +103,20 @@ public final class SwiGluRule implements Rule {
                 }
             }
         }
-        List<Node> absorbed = new ArrayList<>();
-        absorbed.add(gate.split());
-        absorbed.addAll(gate.chain());
-        absorbed.addAll(up.chain());
-        absorbed.add(siluNode);
-        absorbed.add(s.node());
+        var unique = new java.util.LinkedHashSet<Node>();
+        unique.add(gate.split());
+        unique.addAll(gate.chain());
+        unique.addAll(up.chain());
+        unique.add(siluNode);
+        unique.add(s.node());
+        List<Node> absorbed = List.copyOf(unique);
         Glu glu = new Glu(layout, limit, false, false);
         Node fused = new Node(s.node().results(), new Op.SwiGlu(gate.y(), glu), s.node().pos(), Site.provenance(absorbed));
-        String kept = gate.split().results().stream().anyMatch(r -> !s.otherUses(r, allChain(s, gate, up, siluNode)).isEmpty())
+        Node[] fusedNodes = absorbed.toArray(Node[]::new);
+        String kept = gate.split().results().stream().anyMatch(r -> s.otherUses(r, fusedNodes).isPresent())
                 ? "; split kept for its other users" : "";
         return new Match.Fired(List.of(s.node()), List.of(fused), absorbed,
                 dev.fusec.ir.OpSyntax.print(fused.op()) + " absorbed " + Site.describe(absorbed) + kept);
-    }
-
-    private static Node[] allChain(Site s, Half gate, Half up, Node siluNode) {
-        List<Node> all = new ArrayList<>(gate.chain());
-        all.addAll(up.chain());
-        all.add(siluNode);
-        all.add(s.node());
-        return all.toArray(Node[]::new);
     }
 
     /**

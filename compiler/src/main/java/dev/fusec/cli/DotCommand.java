@@ -1,0 +1,94 @@
+package dev.fusec.cli;
+
+import dev.fusec.ir.CompileError;
+import dev.fusec.ir.Graph;
+import dev.fusec.ir.SourcePos;
+import dev.fusec.parse.IrParser;
+import dev.fusec.pass.Pipeline;
+import dev.fusec.viz.DotWriter;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code fusec dot FILE [--fused] [--svg OUT.svg]}: the graph as Graphviz DOT, or rendered to SVG. */
+@Command(name = "dot", description = "Print the graph as Graphviz DOT (fused nodes as clusters of what they absorbed).")
+final class DotCommand implements Callable<Integer>, Main.FileCommand {
+    @Parameters(index = "0", paramLabel = "FILE", description = "IR file (.fir)")
+    Path file;
+
+    @Option(names = "--fused", description = "draw the graph after the fusion passes")
+    boolean fused;
+
+    @Option(names = "--svg", paramLabel = "OUT.svg", description = "render to SVG with Graphviz's dot instead of printing DOT")
+    Path svg;
+
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public String file() {
+        return file.toString();
+    }
+
+    @Override
+    public Integer call() throws IOException, InterruptedException {
+        Graph g = IrParser.parseFile(file);
+        dev.fusec.ir.ShapeInference.infer(g);
+        String dot = DotWriter.write(fused ? Pipeline.fuse(g) : g);
+        if (svg == null) {
+            spec.commandLine().getOut().print(dot);
+            return 0;
+        }
+        render(dot, svg, SourcePos.startOf(file()));
+        spec.commandLine().getOut().println("wrote " + svg);
+        return 0;
+    }
+
+    /** Runs {@code dot -Tsvg}; writes {@code out} only when it succeeded. */
+    static void render(String dot, Path out, SourcePos at) throws IOException, InterruptedException {
+        Path dir = out.toAbsolutePath().getParent();
+        if (dir == null || !Files.isDirectory(dir)) {
+            throw new CompileError(SourcePos.startOf(out.toString()), "cannot write: directory " + dir + " does not exist");
+        }
+        Path tmp = Files.createTempFile(dir, ".fusec-", ".svg.tmp");
+        try {
+            Process p;
+            try {
+                p = new ProcessBuilder(List.of("dot", "-Tsvg", "-o", tmp.toString()))
+                        .redirectErrorStream(true).start();
+            } catch (IOException notFound) {
+                throw new CompileError(at, "--svg needs Graphviz's `dot`, which is not installed; install it "
+                        + "(Debian/Ubuntu: apt-get install graphviz; macOS: brew install graphviz) or omit --svg to get DOT text");
+            }
+            p.getOutputStream().write(dot.getBytes(StandardCharsets.UTF_8));
+            p.getOutputStream().close();
+            String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                p.destroyForcibly();
+                throw new CompileError(at, "Graphviz dot failed: " + log.lines().findFirst().orElse("no message"));
+            }
+            readableByAll(tmp);
+            Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    /** Temporary files start owner-only; results are ordinary files, readable like any other output. */
+    private static void readableByAll(Path file) throws IOException {
+        try {
+            Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        } catch (UnsupportedOperationException notPosix) {
+            // The platform has its own defaults; nothing to widen.
+        }
+    }
+}
