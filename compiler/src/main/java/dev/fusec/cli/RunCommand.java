@@ -1,5 +1,7 @@
 package dev.fusec.cli;
 
+import dev.fusec.codegen.CompiledGraph;
+import dev.fusec.codegen.Species;
 import dev.fusec.interp.InputBinding;
 import dev.fusec.interp.Interpreter;
 import dev.fusec.interp.RandomInputs;
@@ -9,6 +11,10 @@ import dev.fusec.ir.Param;
 import dev.fusec.ir.ShapeInference;
 import dev.fusec.ir.SourcePos;
 import dev.fusec.parse.IrParser;
+import dev.fusec.pass.Pipeline;
+import dev.fusec.runtime.Executor;
+import dev.fusec.runtime.KernelCache;
+import dev.fusec.runtime.Parallel;
 import dev.fusec.runtime.Npy;
 import dev.fusec.runtime.Tensor;
 import java.io.IOException;
@@ -56,6 +62,15 @@ final class RunCommand implements Callable<Integer>, Main.FileCommand {
     @Option(names = "--output", paramLabel = "NAME=FILE.npy", description = "write an output as float32 .npy")
     List<String> outputs = new ArrayList<>();
 
+    @Option(names = "--threads", paramLabel = "N", description = "worker threads for generated kernels (default: all cores)")
+    Integer threads;
+
+    @Option(names = "--stats", description = "print per-kernel time, bytes, planned memory, compile or cache time")
+    boolean stats;
+
+    @Option(names = "--no-cache", description = "compile kernels afresh, ignoring and not writing the kernel cache")
+    boolean noCache;
+
     @Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -68,9 +83,9 @@ final class RunCommand implements Callable<Integer>, Main.FileCommand {
     public Integer call() {
         Graph g = IrParser.parseFile(file);
         ShapeInference.infer(g);
-        if (mode != Mode.interp) {
-            throw new CommandLine.ParameterException(spec.commandLine(),
-                    "--mode " + mode + " needs the kernel code generator, which this build does not have yet; use --mode interp");
+        int workers = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
+        if (workers < 1 || workers > 1024) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--threads must be between 1 and 1024, got " + workers);
         }
         Map<String, Path> outFiles = namedFiles(outputs, "--output", g, false);
         Map<String, Path> inFiles = namedFiles(inputs, "--input", g, true);
@@ -79,16 +94,34 @@ final class RunCommand implements Callable<Integer>, Main.FileCommand {
         Map<String, Long> binding = InputBinding.bind(g, InputBinding.parseDims(dims, file()), given);
         Map<String, Tensor> in = RandomInputs.generate(g, binding, seed, given);
 
+        PrintWriter out = spec.commandLine().getOut();
         long start = System.nanoTime();
-        Map<String, Tensor> results = Interpreter.run(g, in);
+        Map<String, Tensor> results;
+        List<String> statLines = new ArrayList<>();
+        if (mode == Mode.interp) {
+            results = Interpreter.run(g, in);
+        } else {
+            Graph target = mode == Mode.fused ? Pipeline.fuse(g) : g;
+            KernelCache cache = noCache ? null : new KernelCache(KernelCache.defaultDir());
+            CompiledGraph compiled = CompiledGraph.compile(target, Species.preferred(), cache);
+            Executor executor = compiled.executor(binding);
+            long runStart = System.nanoTime();
+            try (Parallel par = new Parallel(workers)) {
+                results = compiled.run(executor, in, par);
+            }
+            double runMs = (System.nanoTime() - runStart) / 1e6;
+            if (stats) {
+                statLines = Stats.lines(compiled, executor, runMs, workers);
+            }
+        }
         double ms = (System.nanoTime() - start) / 1e6;
 
-        PrintWriter out = spec.commandLine().getOut();
         out.printf(Locale.ROOT, "graph %s  mode=%s  %s  seed=%d  (%.1f ms)%n", g.name(), mode,
                 binding.isEmpty() ? "no dims" : "dims " + new java.util.TreeMap<>(binding), seed, ms);
         for (Param p : g.outputs()) {
             out.println(summary(p, results.get(p.name())));
         }
+        statLines.forEach(out::println);
         for (var e : outFiles.entrySet()) {
             try {
                 Npy.write(e.getValue(), results.get(e.getKey()));

@@ -1,5 +1,6 @@
 package dev.fusec.ir;
 
+import dev.fusec.runtime.Rounding;
 import java.util.Optional;
 
 /** Element types of the IR. Storage at run time is f32; narrower types are rounded to their grid on store. */
@@ -28,34 +29,10 @@ public enum DType {
     public float round(float x) {
         return switch (this) {
             case F32 -> x;
-            case BF16 -> {
-                if (Float.isNaN(x)) {
-                    yield x;
-                }
-                int bits = Float.floatToRawIntBits(x);
-                bits += 0x7FFF + ((bits >>> 16) & 1);
-                yield Float.intBitsToFloat(bits & 0xFFFF0000);
-            }
-            case F16 -> Float.float16ToFloat(Float.floatToFloat16(x));
-            case F8E4M3 -> roundE4M3(x);
+            case BF16 -> Rounding.bf16(x);
+            case F16 -> Rounding.f16(x);
+            case F8E4M3 -> Rounding.e4m3(x);
         };
-    }
-
-    private static final float E4M3_MAX = 448f;
-
-    private static float roundE4M3(float x) {
-        if (Float.isNaN(x)) {
-            return x;
-        }
-        float a = Math.abs(x);
-        if (a >= E4M3_MAX) {
-            return Math.copySign(E4M3_MAX, x);
-        }
-        // 3 mantissa bits: the spacing is 2^(e-3) for normal numbers (e >= -6), 2^-9 below.
-        int e = Math.max(Math.getExponent(a), -6);
-        double quantum = Math.scalb(1.0, e - 3);
-        double r = Math.rint(a / quantum) * quantum;
-        return (float) Math.copySign(Math.min(r, E4M3_MAX), x);
     }
 
     public static Optional<DType> parse(String text) {

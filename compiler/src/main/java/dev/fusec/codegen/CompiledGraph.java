@@ -1,0 +1,146 @@
+package dev.fusec.codegen;
+
+import dev.fusec.interp.InputBinding;
+import dev.fusec.ir.CompileError;
+import dev.fusec.ir.DType;
+import dev.fusec.ir.Graph;
+import dev.fusec.ir.Node;
+import dev.fusec.ir.Op;
+import dev.fusec.ir.Param;
+import dev.fusec.ir.ShapeInference;
+import dev.fusec.ir.TensorType;
+import dev.fusec.runtime.Executor;
+import dev.fusec.runtime.KernelCache;
+import dev.fusec.runtime.KernelCompiler;
+import dev.fusec.runtime.KernelSource;
+import dev.fusec.runtime.Program;
+import dev.fusec.runtime.Tensor;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A graph turned into loaded kernels: generate every kernel's source, compile them in one javac task
+ * (or load them from the cache), and, per binding of the symbolic dims, lay out a {@link Program} the
+ * runtime executes. The same path serves the unfused graph and the fused one.
+ */
+public final class CompiledGraph {
+    private final Graph graph;
+    private final Map<String, TensorType> types;
+    private final List<KernelGenerator.Generated> generated;
+    private final KernelCompiler.Loaded loaded;
+    private final Map<Node, Integer> kernelOf = new HashMap<>();
+
+    private CompiledGraph(Graph graph, List<KernelGenerator.Generated> generated, KernelCompiler.Loaded loaded) {
+        this.graph = graph;
+        this.types = ShapeInference.infer(graph);
+        this.generated = generated;
+        this.loaded = loaded;
+        int k = 0;
+        for (KernelGenerator.Generated gen : generated) {
+            if (gen.source() != null) {
+                kernelOf.put(gen.node(), k++);
+            }
+        }
+    }
+
+    /** Generates, compiles (or loads from {@code cache}, which may be null) and loads every kernel of {@code g}. */
+    public static CompiledGraph compile(Graph g, Species species, KernelCache cache) {
+        List<KernelGenerator.Generated> gen = KernelGenerator.generate(g, species);
+        List<KernelSource> sources = gen.stream().map(KernelGenerator.Generated::source).filter(s -> s != null).toList();
+        return new CompiledGraph(g, gen, KernelCompiler.load(sources, species.toString(), cache));
+    }
+
+    public Graph graph() {
+        return graph;
+    }
+
+    public KernelCompiler.Loaded loaded() {
+        return loaded;
+    }
+
+    /** The executable program for one binding of the symbolic dims. */
+    public Executor executor(Map<String, Long> binding) {
+        List<String> symbols = KernelGenerator.symbols(types);
+        int[] sym = new int[symbols.size()];
+        for (int i = 0; i < sym.length; i++) {
+            sym[i] = (int) (long) binding.get(symbols.get(i));
+        }
+        Map<String, Integer> id = new HashMap<>();
+        List<Program.Value> values = new ArrayList<>();
+        for (Param p : graph.inputs()) {
+            id.put(p.name(), values.size());
+            values.add(new Program.Value(p.name(), size(p.name(), binding, p), Program.Kind.INPUT, -1, null));
+        }
+        List<Program.Step> steps = new ArrayList<>();
+        for (Node n : graph.nodes()) {
+            for (String r : n.results()) {
+                TensorType t = types.get(r);
+                int size = size(r, binding, null);
+                Program.Kind kind = graph.isOutput(r) ? Program.Kind.OUTPUT : Program.Kind.INTERMEDIATE;
+                String rounding = t.dtype() == DType.F32 ? null : t.dtype().toString();
+                if (n.op() instanceof Op.Reshape re) {
+                    values.add(new Program.Value(r, size, Program.Kind.VIEW, id.get(re.x()), null));
+                } else {
+                    values.add(new Program.Value(r, size, kind, -1, rounding));
+                }
+                id.put(r, values.size() - 1);
+            }
+            Integer kernel = kernelOf.get(n);
+            if (kernel != null) {
+                List<Integer> args = new ArrayList<>();
+                n.op().operands().forEach(o -> args.add(id.get(o)));
+                n.results().forEach(r -> args.add(id.get(r)));
+                steps.add(new Program.Step(n.op().opName() + " " + String.join(",", n.results()) + " @" + n.pos().lineCol(),
+                        kernel, args.stream().mapToInt(Integer::intValue).toArray(), n.op().operands().size(),
+                        Cost.flops(n, types, binding), Cost.bytes(n, types, binding)));
+            }
+        }
+        int[] inputs = graph.inputs().stream().mapToInt(p -> id.get(p.name())).toArray();
+        int[] outputs = graph.outputs().stream().mapToInt(p -> id.get(p.name())).toArray();
+        return new Executor(new Program(values, steps, inputs, outputs, sym), loaded.kernels());
+    }
+
+    private int size(String value, Map<String, Long> binding, Param declared) {
+        Optional<int[]> s = types.get(value).shape().evaluate(binding);
+        long n = s.map(Tensor::elementCount).orElse(Long.MAX_VALUE);
+        if (n > InputBinding.MAX_ELEMENTS) {
+            throw new CompileError(declared != null ? declared.pos() : graph.pos(), "value '" + value + "' of type "
+                    + types.get(value) + " is too large at " + new java.util.TreeMap<>(binding));
+        }
+        return (int) n;
+    }
+
+    /** Runs the graph once: binds dims from the inputs, executes, and returns the outputs by name. */
+    public Map<String, Tensor> run(Executor ex, Map<String, Tensor> inputs, dev.fusec.runtime.Parallel par) {
+        float[][] in = new float[graph.inputs().size()][];
+        for (int i = 0; i < in.length; i++) {
+            Param p = graph.inputs().get(i);
+            Tensor t = inputs.get(p.name());
+            float[] d = t.data();
+            if (p.type().dtype() != DType.F32) {
+                d = d.clone();
+                for (int j = 0; j < d.length; j++) {
+                    d[j] = p.type().dtype().round(d[j]);
+                }
+            }
+            in[i] = d;
+        }
+        float[][] out = ex.run(in, par);
+        Map<String, Long> binding = InputBinding.bind(graph, Map.of(), inputs);
+        Map<String, Tensor> result = new LinkedHashMap<>();
+        for (int i = 0; i < out.length; i++) {
+            Param p = graph.outputs().get(i);
+            result.put(p.name(), new Tensor(types.get(p.name()).shape().evaluate(binding).orElseThrow(), out[i]));
+        }
+        return result;
+    }
+
+    /** Every generated kernel with the node it implements, in graph order. */
+    public List<KernelGenerator.Generated> kernels() {
+        return generated;
+    }
+}

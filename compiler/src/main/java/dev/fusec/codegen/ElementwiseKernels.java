@@ -1,0 +1,190 @@
+package dev.fusec.codegen;
+
+import dev.fusec.ir.Dim;
+import dev.fusec.ir.Op;
+import dev.fusec.ir.Shape;
+import dev.fusec.runtime.KernelSource;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Elementwise kernels: silu, sigmoid, clamp, and add/sub/mul with broadcasting. One pass over memory,
+ * vectorised with masked tails, split across threads in blocks. Broadcasting is specialised on how
+ * each operand lines up with the result: the same shape, one row repeated ([N] against [R, N]), one
+ * value per row ([R, 1]), or a single value; anything else gets a general strided loop.
+ */
+final class ElementwiseKernels {
+    private ElementwiseKernels() {}
+
+    /** Elements per parallel block: large enough to amortise the hand-off, small enough to balance. */
+    static final int BLOCK = 16384;
+
+    static KernelSource unary(Gen g) {
+        String expr = switch (g.node().op()) {
+            case Op.Unary u when u.kind() == Op.UnaryKind.SILU -> "v.div(v.neg().lanewise(VectorOperators.EXP).add(1f))";
+            case Op.Unary u -> "v.neg().lanewise(VectorOperators.EXP).add(1f).lanewise(VectorOperators.INV)";
+            case Op.Clamp c -> "v" + c.min().stream().mapToObj(m -> ".max(" + floatLit(m) + ")").findFirst().orElse("")
+                    + c.max().stream().mapToObj(m -> ".min(" + floatLit(m) + ")").findFirst().orElse("");
+            default -> throw new IllegalArgumentException("not unary: " + g.node().op().opName());
+        };
+        KernelClass k = g.start("split the " + g.ext().count(g.result(0)) + " elements into blocks of " + BLOCK + " across threads",
+                "per block: load a vector, compute " + g.node().op().opName() + ", store; a masked vector for the tail");
+        k.constant("BLOCK", Integer.toString(BLOCK));
+        k.run(g.arrays() + "final int n = " + g.ext().count(g.result(0)) + ";\n"
+                + "par.forRange((n + BLOCK - 1) / BLOCK, 4, (b0, b1) -> apply(a0, r0, b0 * BLOCK, Math.min(n, b1 * BLOCK)));\n");
+        k.helper("void", "apply", Gen.params("float[] x", "float[] out", "int from", "int to"), """
+                int i = from;
+                for (; i <= to - L; i += L) {
+                    FloatVector v = FloatVector.fromArray(S, x, i);
+                    %1$s.intoArray(out, i);
+                }
+                if (i < to) {
+                    VectorMask<Float> m = S.indexInRange(i, to);
+                    FloatVector v = FloatVector.fromArray(S, x, i, m);
+                    %1$s.intoArray(out, i, m);
+                }
+                """.formatted(expr));
+        return k.build();
+    }
+
+    static String floatLit(double v) {
+        float f = (float) v;
+        if (Float.isInfinite(f)) {
+            return f > 0 ? "Float.POSITIVE_INFINITY" : "Float.NEGATIVE_INFINITY";
+        }
+        return Float.toString(f) + "f";
+    }
+
+    /** How an operand's elements line up with a [rows, cols] view of the result. */
+    enum Role { FULL, ROW, PER_ROW, SCALAR }
+
+    static KernelSource binary(Gen g) {
+        Op.Binary b = (Op.Binary) g.node().op();
+        Shape out = g.result(0);
+        Role ra = role(g.operand(0), out);
+        Role rb = role(g.operand(1), out);
+        String op = switch (b.kind()) {
+            case ADD -> "add";
+            case SUB -> "sub";
+            case MUL -> "mul";
+        };
+        if (ra == null || rb == null || out.rank() == 0) {
+            return generalBinary(g, op);
+        }
+        String cols = g.ext().of(out.last());
+        String rows = g.ext().product(out, 0, out.rank() - 1);
+        KernelClass k = g.start("view the result as [" + rows + ", " + cols + "]; operand a is " + ra + ", b is " + rb
+                        + " (FULL: same shape, ROW: one row repeated, PER_ROW: one value per row, SCALAR: one value)",
+                "split the rows across threads; per row, a vector loop over the columns with a masked tail");
+        k.run(g.arrays() + "final int rows = " + rows + ";\n"
+                + "final int cols = " + cols + ";\n"
+                + "par.forRange(rows, Math.max(1, " + BLOCK + " / Math.max(cols, 1)), (q0, q1) -> apply(a0, a1, r0, cols, q0, q1));\n");
+        k.helper("void", "apply", Gen.params("float[] a", "float[] b", "float[] out", "int cols", "int from", "int to"), """
+                for (int r = from; r < to; r++) {
+                    final int base = r * cols;
+                    %1$s
+                    %2$s
+                    int j = 0;
+                    for (; j <= cols - L; j += L) {
+                        %3$s.%4$s(%5$s).intoArray(out, base + j);
+                    }
+                    if (j < cols) {
+                        VectorMask<Float> m = S.indexInRange(j, cols);
+                        %6$s.%4$s(%7$s).intoArray(out, base + j, m);
+                    }
+                }
+                """.formatted(scalarOf("a", ra), scalarOf("b", rb), load("a", ra, false), op, load("b", rb, false),
+                load("a", ra, true), load("b", rb, true)));
+        return k.build();
+    }
+
+    private static String scalarOf(String x, Role r) {
+        return switch (r) {
+            case PER_ROW -> "final FloatVector " + x + "s = FloatVector.broadcast(S, " + x + "[r]);";
+            case SCALAR -> "final FloatVector " + x + "s = FloatVector.broadcast(S, " + x + "[0]);";
+            default -> "";
+        };
+    }
+
+    private static String load(String x, Role r, boolean masked) {
+        String m = masked ? ", m" : "";
+        return switch (r) {
+            case FULL -> "FloatVector.fromArray(S, " + x + ", base + j" + m + ")";
+            case ROW -> "FloatVector.fromArray(S, " + x + ", j" + m + ")";
+            case PER_ROW, SCALAR -> x + "s";
+        };
+    }
+
+    static Role role(Shape s, Shape out) {
+        if (s.equals(out)) {
+            return Role.FULL;
+        }
+        List<Dim> padded = new ArrayList<>();
+        for (int i = 0; i < out.rank() - s.rank(); i++) {
+            padded.add(Dim.of(1));
+        }
+        padded.addAll(s.dims());
+        if (padded.size() != out.rank()) {
+            return null;
+        }
+        boolean leadingOnes = padded.subList(0, out.rank() - 1).stream().allMatch(d -> d.equals(Dim.of(1)));
+        boolean lastOne = padded.get(out.rank() - 1).equals(Dim.of(1));
+        if (leadingOnes && lastOne) {
+            return Role.SCALAR;
+        }
+        if (leadingOnes && padded.get(out.rank() - 1).equals(out.last())) {
+            return Role.ROW;
+        }
+        if (lastOne && padded.subList(0, out.rank() - 1).equals(out.dims().subList(0, out.rank() - 1))) {
+            return Role.PER_ROW;
+        }
+        return null;
+    }
+
+    /** Any other broadcast: nested loops over the result with per-operand strides (0 on broadcast dims). */
+    private static KernelSource generalBinary(Gen g, String op) {
+        Shape out = g.result(0);
+        int rank = out.rank();
+        KernelClass k = g.start("walk the result in C order with one nested loop per dim; each operand advances by its own "
+                + "stride, 0 along the dims it is broadcast on (scalar code: an uncommon shape)");
+        StringBuilder body = new StringBuilder(g.arrays());
+        String sym = switch (op) {
+            case "add" -> "+";
+            case "sub" -> "-";
+            default -> "*";
+        };
+        if (rank == 0) {
+            k.run(body + "r0[0] = a0[0] " + sym + " a1[0];\n");
+            return k.build();
+        }
+        for (int i = 0; i < rank; i++) {
+            body.append("final int e").append(i).append(" = ").append(g.ext().of(out.dim(i))).append(";\n");
+        }
+        for (int op2 = 0; op2 < 2; op2++) {
+            Shape s = g.operand(op2);
+            String stride = "1";
+            for (int i = rank - 1; i >= 0; i--) {
+                int si = i - (rank - s.rank());
+                boolean broadcast = si < 0 || s.dim(si).equals(Dim.of(1)) && !out.dim(i).equals(Dim.of(1));
+                body.append("final int s").append(op2).append("_").append(i).append(" = ")
+                        .append(broadcast ? "0" : stride).append(";\n");
+                if (si >= 0) {
+                    stride = stride + " * " + g.ext().of(s.dim(si));
+                }
+            }
+        }
+        body.append("int o = 0;\n");
+        for (int i = 0; i < rank; i++) {
+            String ia = i == 0 ? "0" : "ia" + (i - 1);
+            String ib = i == 0 ? "0" : "ib" + (i - 1);
+            body.append("for (int i").append(i).append(" = 0, ia").append(i).append(" = ").append(ia).append(", ib").append(i)
+                    .append(" = ").append(ib).append("; i").append(i).append(" < e").append(i).append("; i").append(i)
+                    .append("++, ia").append(i).append(" += s0_").append(i).append(", ib").append(i).append(" += s1_")
+                    .append(i).append(") {\n");
+        }
+        body.append("r0[o++] = a0[ia").append(rank - 1).append("] ").append(sym).append(" a1[ib").append(rank - 1).append("];\n");
+        body.append("}\n".repeat(rank));
+        k.run(body.toString());
+        return k.build();
+    }
+}

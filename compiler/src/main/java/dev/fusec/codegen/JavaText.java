@@ -1,0 +1,53 @@
+package dev.fusec.codegen;
+
+import com.palantir.javapoet.ClassName;
+import com.palantir.javapoet.CodeBlock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Generator templates are written as plain Java; the types they name (FloatVector, VectorMask, ...)
+ * become JavaPoet {@code $T} references, so JavaFile writes the imports. Templates are fixed text
+ * in this code base; values interpolated into them are numbers and generated identifiers only.
+ */
+final class JavaText {
+    private JavaText() {}
+
+    private static final String VECTOR = "jdk.incubator.vector";
+    static final Map<String, ClassName> TYPES = Map.of(
+            "FloatVector", ClassName.get(VECTOR, "FloatVector"),
+            "VectorMask", ClassName.get(VECTOR, "VectorMask"),
+            "VectorOperators", ClassName.get(VECTOR, "VectorOperators"),
+            "VectorShuffle", ClassName.get(VECTOR, "VectorShuffle"),
+            "VectorSpecies", ClassName.get(VECTOR, "VectorSpecies"),
+            "Parallel", ClassName.get("dev.fusec.runtime", "Parallel"),
+            "Packing", ClassName.get("dev.fusec.runtime", "Packing"),
+            "Rounding", ClassName.get("dev.fusec.runtime", "Rounding"));
+    private static final Pattern TYPE = Pattern.compile("\\b(" + String.join("|", TYPES.keySet()) + ")\\b");
+
+    /** Java text (statements, one or more lines) as a CodeBlock with its types resolved. */
+    static CodeBlock code(String java) {
+        return block(java.endsWith("\n") ? java : java + "\n");
+    }
+
+    /** A Java expression (no trailing newline) with its types resolved. */
+    static CodeBlock expression(String java) {
+        return block(java.strip());
+    }
+
+    private static CodeBlock block(String java) {
+        String escaped = java.replace("$", "$$");
+        Matcher m = TYPE.matcher(escaped);
+        StringBuilder format = new StringBuilder();
+        List<Object> args = new ArrayList<>();
+        while (m.find()) {
+            m.appendReplacement(format, "\\$T");
+            args.add(TYPES.get(m.group(1)));
+        }
+        m.appendTail(format);
+        return CodeBlock.of(format.toString(), args.toArray());
+    }
+}

@@ -1,0 +1,128 @@
+package dev.fusec.runtime;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Runs a {@link Program}: buffers planned by liveness and allocated once, kernels called in order on
+ * a {@link Parallel} pool, packed weights prepared once per distinct input array and reused across
+ * runs, per-step time recorded for {@code --stats}.
+ */
+public final class Executor {
+    private final Program program;
+    private final List<Kernel> kernels;
+    private final LivenessPlanner.Plan plan;
+    private final float[][] slots;
+    private final long[] stepNanos;
+    private final Map<float[], float[]>[] prepared;
+
+    @SuppressWarnings("unchecked")
+    public Executor(Program program, List<Kernel> kernels) {
+        this.program = program;
+        this.kernels = List.copyOf(kernels);
+        this.plan = LivenessPlanner.plan(program);
+        this.slots = new float[plan.slotSizes().length][];
+        for (int i = 0; i < slots.length; i++) {
+            slots[i] = new float[plan.slotSizes()[i]];
+        }
+        this.stepNanos = new long[program.steps().size()];
+        this.prepared = new Map[program.steps().size()];
+        for (int i = 0; i < prepared.length; i++) {
+            prepared[i] = new IdentityHashMap<>();
+        }
+    }
+
+    public LivenessPlanner.Plan plan() {
+        return plan;
+    }
+
+    /** Runs on {@code inputs} (in the program's input order) and returns the outputs in order. */
+    public float[][] run(float[][] inputs, Parallel par) {
+        List<Program.Value> values = program.values();
+        float[][] arrays = new float[values.size()][];
+        for (int i = 0; i < program.inputs().length; i++) {
+            int v = program.inputs()[i];
+            if (inputs[i].length < values.get(v).size()) {
+                throw new IllegalArgumentException("input " + values.get(v).label() + " has " + inputs[i].length
+                        + " elements, needs " + values.get(v).size());
+            }
+            arrays[v] = inputs[i];
+        }
+        for (int v = 0; v < values.size(); v++) {
+            Program.Value val = values.get(v);
+            switch (val.kind()) {
+                case INTERMEDIATE -> arrays[v] = slots[plan.slotOf()[v]];
+                case OUTPUT -> arrays[v] = new float[val.size()];
+                case INPUT, VIEW -> { }
+            }
+        }
+        for (int v = 0; v < values.size(); v++) {
+            int r = v;
+            while (values.get(r).kind() == Program.Kind.VIEW) {
+                r = values.get(r).viewOf();
+            }
+            arrays[v] = arrays[r];
+        }
+        for (int s = 0; s < program.steps().size(); s++) {
+            Program.Step step = program.steps().get(s);
+            Kernel k = kernels.get(step.kernel());
+            float[][] args = new float[step.args().length][];
+            for (int i = 0; i < args.length; i++) {
+                args[i] = arrays[step.args()[i]];
+            }
+            long t0 = System.nanoTime();
+            for (int operand : k.preparedOperands()) {
+                float[] src = args[operand];
+                boolean constant = values.get(step.args()[operand]).kind() == Program.Kind.INPUT;
+                float[] packed = constant ? prepared[s].get(src) : null;
+                if (packed == null) {
+                    packed = k.prepare(operand, src);
+                    if (constant) {
+                        prepared[s].clear();
+                        prepared[s].put(src, packed);
+                    }
+                }
+                args[operand] = packed;
+            }
+            k.run(args, program.sym(), par);
+            for (int i = step.operandCount(); i < args.length; i++) {
+                String rounding = values.get(step.args()[i]).rounding();
+                if (rounding != null) {
+                    Rounding.inPlace(args[i], values.get(step.args()[i]).size(), rounding);
+                }
+            }
+            stepNanos[s] += System.nanoTime() - t0;
+        }
+        float[][] out = new float[program.outputs().length][];
+        for (int i = 0; i < out.length; i++) {
+            int v = program.outputs()[i];
+            float[] a = arrays[v];
+            int size = values.get(v).size();
+            // An output that is a view of an input or of a pooled buffer gets its own copy.
+            out[i] = values.get(v).kind() == Program.Kind.OUTPUT && a.length == size ? a : Arrays.copyOf(a, size);
+        }
+        return out;
+    }
+
+    /** Time spent in each step since construction (or the last reset), nanoseconds. */
+    public long[] stepNanos() {
+        return stepNanos.clone();
+    }
+
+    public void resetTimes() {
+        Arrays.fill(stepNanos, 0);
+    }
+
+    public Program program() {
+        return program;
+    }
+
+    public List<String> stepLabels() {
+        List<String> l = new ArrayList<>();
+        program.steps().forEach(s -> l.add(s.label()));
+        return l;
+    }
+}
