@@ -4,13 +4,13 @@ import dev.fusec.ir.CompileError;
 import dev.fusec.ir.Graph;
 import dev.fusec.ir.SourcePos;
 import dev.fusec.parse.IrParser;
+import dev.fusec.runtime.AtomicFiles;
 import dev.fusec.pass.Pipeline;
 import dev.fusec.viz.DotWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
@@ -59,36 +59,20 @@ final class DotCommand implements Callable<Integer>, Main.FileCommand {
         if (dir == null || !Files.isDirectory(dir)) {
             throw new CompileError(SourcePos.startOf(out.toString()), "cannot write: directory " + dir + " does not exist");
         }
-        Path tmp = Files.createTempFile(dir, ".fusec-", ".svg.tmp");
+        Process p;
         try {
-            Process p;
-            try {
-                p = new ProcessBuilder(List.of("dot", "-Tsvg", "-o", tmp.toString()))
-                        .redirectErrorStream(true).start();
-            } catch (IOException notFound) {
-                throw new CompileError(at, "--svg needs Graphviz's `dot`, which is not installed; install it "
-                        + "(Debian/Ubuntu: apt-get install graphviz; macOS: brew install graphviz) or omit --svg to get DOT text");
-            }
-            p.getOutputStream().write(dot.getBytes(StandardCharsets.UTF_8));
-            p.getOutputStream().close();
-            String log = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-            if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                p.destroyForcibly();
-                throw new CompileError(at, "Graphviz dot failed: " + log.lines().findFirst().orElse("no message"));
-            }
-            readableByAll(tmp);
-            Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
+            p = new ProcessBuilder(List.of("dot", "-Tsvg")).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        } catch (IOException notFound) {
+            throw new CompileError(at, "--svg needs Graphviz's `dot`, which is not installed; install it "
+                    + "(Debian/Ubuntu: apt-get install graphviz; macOS: brew install graphviz) or omit --svg to get DOT text");
         }
-    }
-
-    /** Temporary files start owner-only; results are ordinary files, readable like any other output. */
-    private static void readableByAll(Path file) throws IOException {
-        try {
-            Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
-        } catch (UnsupportedOperationException notPosix) {
-            // The platform has its own defaults; nothing to widen.
+        p.getOutputStream().write(dot.getBytes(StandardCharsets.UTF_8));
+        p.getOutputStream().close();
+        byte[] svg = p.getInputStream().readAllBytes();
+        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0 || svg.length == 0) {
+            p.destroyForcibly();
+            throw new CompileError(at, "Graphviz dot failed to render the graph");
         }
+        AtomicFiles.write(out, svg);
     }
 }

@@ -12,7 +12,6 @@ import dev.fusec.ir.TensorType;
 import dev.fusec.runtime.Executor;
 import dev.fusec.runtime.KernelCache;
 import dev.fusec.runtime.KernelCompiler;
-import dev.fusec.runtime.KernelSource;
 import dev.fusec.runtime.Program;
 import dev.fusec.runtime.Tensor;
 import java.util.ArrayList;
@@ -30,28 +29,20 @@ import java.util.Optional;
 public final class CompiledGraph {
     private final Graph graph;
     private final Map<String, TensorType> types;
-    private final List<KernelGenerator.Generated> generated;
+    private final KernelGenerator.Kernels kernels;
     private final KernelCompiler.Loaded loaded;
-    private final Map<Node, Integer> kernelOf = new HashMap<>();
 
-    private CompiledGraph(Graph graph, List<KernelGenerator.Generated> generated, KernelCompiler.Loaded loaded) {
+    private CompiledGraph(Graph graph, KernelGenerator.Kernels kernels, KernelCompiler.Loaded loaded) {
         this.graph = graph;
         this.types = ShapeInference.infer(graph);
-        this.generated = generated;
+        this.kernels = kernels;
         this.loaded = loaded;
-        int k = 0;
-        for (KernelGenerator.Generated gen : generated) {
-            if (gen.source() != null) {
-                kernelOf.put(gen.node(), k++);
-            }
-        }
     }
 
     /** Generates, compiles (or loads from {@code cache}, which may be null) and loads every kernel of {@code g}. */
     public static CompiledGraph compile(Graph g, Species species, KernelCache cache) {
-        List<KernelGenerator.Generated> gen = KernelGenerator.generate(g, species);
-        List<KernelSource> sources = gen.stream().map(KernelGenerator.Generated::source).filter(s -> s != null).toList();
-        return new CompiledGraph(g, gen, KernelCompiler.load(sources, species.toString(), cache));
+        KernelGenerator.Kernels k = KernelGenerator.generate(g, species);
+        return new CompiledGraph(g, k, KernelCompiler.load(k.sources(), species.toString(), cache));
     }
 
     public Graph graph() {
@@ -76,7 +67,8 @@ public final class CompiledGraph {
             values.add(new Program.Value(p.name(), size(p.name(), binding, p), Program.Kind.INPUT, -1, null));
         }
         List<Program.Step> steps = new ArrayList<>();
-        for (Node n : graph.nodes()) {
+        for (int ni = 0; ni < graph.nodes().size(); ni++) {
+            Node n = graph.nodes().get(ni);
             for (String r : n.results()) {
                 TensorType t = types.get(r);
                 int size = size(r, binding, null);
@@ -89,8 +81,8 @@ public final class CompiledGraph {
                 }
                 id.put(r, values.size() - 1);
             }
-            Integer kernel = kernelOf.get(n);
-            if (kernel != null) {
+            int kernel = kernels.kernelOf()[ni];
+            if (kernel >= 0) {
                 List<Integer> args = new ArrayList<>();
                 n.op().operands().forEach(o -> args.add(id.get(o)));
                 n.results().forEach(r -> args.add(id.get(r)));
@@ -139,8 +131,8 @@ public final class CompiledGraph {
         return result;
     }
 
-    /** Every generated kernel with the node it implements, in graph order. */
-    public List<KernelGenerator.Generated> kernels() {
-        return generated;
+    /** The generated kernel sources and which node uses which. */
+    public KernelGenerator.Kernels kernels() {
+        return kernels;
     }
 }

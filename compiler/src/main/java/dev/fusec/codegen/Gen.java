@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.Map;
 
 /** What a generator knows about the node it writes a kernel for. */
-record Gen(Node node, Map<String, TensorType> types, Extents ext, Species species, String graph, String className) {
+record Gen(Node node, List<Node> sharing, Map<String, TensorType> types, Extents ext, Species species, String graph, String className) {
     Shape shapeOf(String value) {
         return types.get(value).shape();
     }
@@ -26,6 +26,10 @@ record Gen(Node node, Map<String, TensorType> types, Extents ext, Species specie
         KernelClass k = new KernelClass(className, species);
         k.header("Kernel for {@code " + String.join(", ", node.results()) + " = " + OpSyntax.print(node.op())
                 + "} (graph " + graph + ", line " + node.pos().lineCol() + ").");
+        for (Node other : sharing.subList(1, sharing.size())) {
+            k.header("<br>also computes {@code " + String.join(", ", other.results()) + " = " + OpSyntax.print(other.op())
+                    + "} (line " + other.pos().lineCol() + "): same op and shapes, one class");
+        }
         k.header("");
         for (String o : node.op().operands()) {
             k.header("<br>operand " + o + ": " + types.get(o));

@@ -131,7 +131,7 @@ final class KernelClass {
             t.addMethod(MethodSpec.methodBuilder("preparedOperands").addAnnotation(Override.class).addModifiers(Modifier.PUBLIC)
                     .returns(ArrayTypeName.of(TypeName.INT)).addStatement("return new int[] {$L}", ops).build());
             t.addMethod(MethodSpec.methodBuilder("prepare").addAnnotation(Override.class).addModifiers(Modifier.PUBLIC)
-                    .returns(FLOATS).addParameter(TypeName.INT, "operand").addParameter(FLOATS, "data")
+                    .returns(FLOATS).addParameter(TypeName.INT, "operand").addParameter(FLOATS, "data").addParameter(PARALLEL, "par")
                     .addCode(JavaText.code(prepareBody)).build());
         }
         helpers.forEach(t::addMethod);

@@ -8,6 +8,8 @@ import dev.fusec.ir.ShapeInference;
 import dev.fusec.ir.TensorType;
 import dev.fusec.runtime.KernelSource;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
@@ -20,8 +22,12 @@ import java.util.TreeSet;
 public final class KernelGenerator {
     private KernelGenerator() {}
 
-    /** One node's kernel, or none for a reshape. */
-    public record Generated(Node node, KernelSource source) {}
+    /**
+     * The kernels of a graph: one class per distinct computation (nodes with the same op, attributes
+     * and operand types share a class, so javac and the JIT see it once), and for each node the index
+     * of its kernel, or -1 for a reshape.
+     */
+    public record Kernels(List<KernelSource> sources, List<Node> nodes, int[] kernelOf) {}
 
     /** The graph's symbols in the order kernels read them from {@code sym[]}. */
     public static List<String> symbols(Map<String, TensorType> types) {
@@ -30,25 +36,46 @@ public final class KernelGenerator {
         return List.copyOf(syms);
     }
 
-    public static List<Generated> generate(Graph g, Species species) {
+    public static Kernels generate(Graph g, Species species) {
         Map<String, TensorType> types = ShapeInference.infer(g);
         Extents ext = new Extents(symbols(types));
-        List<Generated> out = new ArrayList<>();
-        for (int i = 0; i < g.nodes().size(); i++) {
-            Node n = g.nodes().get(i);
-            if (n.op() instanceof Op.Reshape) {
-                out.add(new Generated(n, null));
-                continue;
-            }
-            Gen gen = new Gen(n, types, ext, species, g.name(), "K" + i + "_" + n.op().opName());
-            try {
-                out.add(new Generated(n, kernel(gen)));
-            } catch (IllegalStateException symbolicWeight) {
-                throw new CompileError(n.pos(), n.op().opName() + ": code generation needs static weight and feature dims: "
-                        + symbolicWeight.getMessage());
+        Map<String, List<Node>> groups = new LinkedHashMap<>();
+        for (Node n : g.nodes()) {
+            if (!(n.op() instanceof Op.Reshape)) {
+                groups.computeIfAbsent(signature(n, types), k -> new ArrayList<>()).add(n);
             }
         }
-        return out;
+        List<KernelSource> sources = new ArrayList<>();
+        Map<String, Integer> indexOf = new HashMap<>();
+        for (var e : groups.entrySet()) {
+            Node first = e.getValue().get(0);
+            Gen gen = new Gen(first, e.getValue(), types, ext, species, g.name(), "K" + sources.size() + "_" + first.op().opName());
+            try {
+                sources.add(kernel(gen));
+            } catch (IllegalStateException symbolicWeight) {
+                throw new CompileError(first.pos(), first.op().opName() + ": code generation needs static weight and feature dims: "
+                        + symbolicWeight.getMessage());
+            }
+            indexOf.put(e.getKey(), sources.size() - 1);
+        }
+        int[] kernelOf = new int[g.nodes().size()];
+        for (int i = 0; i < kernelOf.length; i++) {
+            Node n = g.nodes().get(i);
+            kernelOf[i] = n.op() instanceof Op.Reshape ? -1 : indexOf.get(signature(n, types));
+        }
+        return new Kernels(sources, g.nodes(), kernelOf);
+    }
+
+    /** What a kernel depends on: the op with its operands numbered, and every operand and result type. */
+    private static String signature(Node n, Map<String, TensorType> types) {
+        List<String> placeholders = new ArrayList<>();
+        for (int i = 0; i < n.op().operands().size(); i++) {
+            placeholders.add("v" + i);
+        }
+        StringBuilder sb = new StringBuilder(n.op().withOperands(placeholders).toString());
+        n.op().operands().forEach(o -> sb.append('|').append(types.get(o)));
+        n.results().forEach(r -> sb.append("|->").append(types.get(r)));
+        return sb.toString();
     }
 
     private static KernelSource kernel(Gen g) {

@@ -42,7 +42,10 @@ final class MatMulKernels {
         boolean dual = s.w2() != null;
         int lanes = g.species().lanes();
         int nr = 2 * lanes;
-        int mr = dual ? 6 : 8;
+        // Accumulators must fit the register file with room for the B vectors and the broadcast:
+        // 32 vector registers with AVX-512 (16 lanes), 16 with AVX2.
+        boolean wide = lanes == 16;
+        int mr = dual ? (wide ? 6 : 3) : (wide ? 12 : 6);
         int panels = (s.n() + nr - 1) / nr;
         int ldc = s.epilogue() == Epilogue.GATE_UP ? 2 * s.n() : s.n();
         Shape x = g.shapeOf(s.x());
@@ -67,7 +70,7 @@ final class MatMulKernels {
                 .constant("PANELS", Integer.toString(panels)).constant("MR", Integer.toString(mr))
                 .constant("LDC", Integer.toString(ldc)).constant("TRANSPOSED", Boolean.toString(s.transposed()));
         s.limit().ifPresent(l -> k.constant("LIMIT", ElementwiseKernels.floatLit(l)));
-        k.prepare(dual ? new int[] {1, 2} : new int[] {1}, "return Packing.panels(data, K, N, NR, TRANSPOSED);\n");
+        k.prepare(dual ? new int[] {1, 2} : new int[] {1}, "return Packing.panels(data, K, N, NR, TRANSPOSED, par);\n");
 
         String b2 = dual ? "a2, " : "";
         String bias = s.epilogue() == Epilogue.BIAS ? "a2, " : "";

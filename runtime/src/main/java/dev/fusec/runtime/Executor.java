@@ -2,9 +2,7 @@ package dev.fusec.runtime;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Runs a {@link Program}: buffers planned by liveness and allocated once, kernels called in order on
@@ -17,9 +15,11 @@ public final class Executor {
     private final LivenessPlanner.Plan plan;
     private final float[][] slots;
     private final long[] stepNanos;
-    private final Map<float[], float[]>[] prepared;
+    /** Per step and prepared operand: the input array last prepared, and what it became. */
+    private final Prepared[][] prepared;
 
-    @SuppressWarnings("unchecked")
+    private record Prepared(float[] source, float[] result) {}
+
     public Executor(Program program, List<Kernel> kernels) {
         this.program = program;
         this.kernels = List.copyOf(kernels);
@@ -29,9 +29,9 @@ public final class Executor {
             slots[i] = new float[plan.slotSizes()[i]];
         }
         this.stepNanos = new long[program.steps().size()];
-        this.prepared = new Map[program.steps().size()];
+        this.prepared = new Prepared[program.steps().size()][];
         for (int i = 0; i < prepared.length; i++) {
-            prepared[i] = new IdentityHashMap<>();
+            prepared[i] = new Prepared[program.steps().get(i).operandCount()];
         }
     }
 
@@ -76,16 +76,15 @@ public final class Executor {
             long t0 = System.nanoTime();
             for (int operand : k.preparedOperands()) {
                 float[] src = args[operand];
+                // Graph inputs (weights) are prepared once and reused while the caller passes the same
+                // array; computed operands change every run and are prepared every time.
                 boolean constant = values.get(step.args()[operand]).kind() == Program.Kind.INPUT;
-                float[] packed = constant ? prepared[s].get(src) : null;
-                if (packed == null) {
-                    packed = k.prepare(operand, src);
-                    if (constant) {
-                        prepared[s].clear();
-                        prepared[s].put(src, packed);
-                    }
+                Prepared cached = prepared[s][operand];
+                if (!constant || cached == null || cached.source() != src) {
+                    cached = new Prepared(src, k.prepare(operand, src, par));
+                    prepared[s][operand] = constant ? cached : null;
                 }
-                args[operand] = packed;
+                args[operand] = cached.result();
             }
             k.run(args, program.sym(), par);
             for (int i = step.operandCount(); i < args.length; i++) {

@@ -16,7 +16,7 @@ public interface Kernel {
         return new int[0];
     }
 
-    default float[] prepare(int operand, float[] data) {
+    default float[] prepare(int operand, float[] data, Parallel par) {
         return data;
     }
 }

@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
@@ -111,14 +110,10 @@ public final class KernelCache {
                 }
             }
             byte[] body = buf.toByteArray();
-            Path tmp = Files.createTempFile(dir, ".entry-", ".tmp");
-            try {
-                Files.write(tmp, body);
-                Files.write(tmp, sha256().digest(body), java.nio.file.StandardOpenOption.APPEND);
-                Files.move(tmp, entry(key), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } finally {
-                Files.deleteIfExists(tmp);
-            }
+            AtomicFiles.write(entry(key), out -> {
+                out.write(body);
+                out.write(sha256().digest(body));
+            });
             return true;
         } catch (IOException e) {
             return false;

@@ -1,14 +1,12 @@
 package dev.fusec.runtime;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
@@ -125,29 +123,21 @@ public final class Npy {
         int unpadded = MAGIC.length + 4 + dict.length() + 1;
         int pad = (64 - unpadded % 64) % 64;
         String header = dict + " ".repeat(pad) + "\n";
-        Path dir = path.toAbsolutePath().getParent();
-        Path tmp = Files.createTempFile(dir, ".fusec-", ".npy.tmp");
-        try {
-            try (OutputStream out = Files.newOutputStream(tmp)) {
-                ByteBuffer pre = ByteBuffer.allocate(10).order(ByteOrder.LITTLE_ENDIAN);
-                pre.put(MAGIC).put((byte) 1).put((byte) 0).putShort((short) header.length());
-                out.write(pre.array());
-                out.write(header.getBytes(StandardCharsets.ISO_8859_1));
-                ByteBuffer buf = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
-                float[] data = t.data();
-                for (int i = 0; i < data.length; ) {
-                    buf.clear();
-                    int k = Math.min(buf.capacity() / 4, data.length - i);
-                    buf.asFloatBuffer().put(data, i, k);
-                    out.write(buf.array(), 0, k * 4);
-                    i += k;
-                }
+        AtomicFiles.write(path, out -> {
+            ByteBuffer pre = ByteBuffer.allocate(10).order(ByteOrder.LITTLE_ENDIAN);
+            pre.put(MAGIC).put((byte) 1).put((byte) 0).putShort((short) header.length());
+            out.write(pre.array());
+            out.write(header.getBytes(StandardCharsets.ISO_8859_1));
+            ByteBuffer buf = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
+            float[] data = t.data();
+            for (int i = 0; i < data.length; ) {
+                buf.clear();
+                int k = Math.min(buf.capacity() / 4, data.length - i);
+                buf.asFloatBuffer().put(data, i, k);
+                out.write(buf.array(), 0, k * 4);
+                i += k;
             }
-            readableByAll(tmp);
-            Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        });
     }
 
     private static boolean startsWithMagic(ByteBuffer b) {
@@ -193,14 +183,5 @@ public final class Npy {
             }
         }
         return dims.stream().mapToInt(Integer::intValue).toArray();
-    }
-
-    /** Temporary files start owner-only; results are ordinary files, readable like any other output. */
-    private static void readableByAll(Path file) throws IOException {
-        try {
-            Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
-        } catch (UnsupportedOperationException notPosix) {
-            // The platform has its own defaults; nothing to widen.
-        }
     }
 }

@@ -8,14 +8,19 @@ package dev.fusec.runtime;
 public final class Packing {
     private Packing() {}
 
-    public static float[] panels(float[] w, int k, int n, int nr, boolean transposed) {
+    public static float[] panels(float[] w, int k, int n, int nr, boolean transposed, Parallel par) {
         int panels = (n + nr - 1) / nr;
         long size = (long) panels * k * nr;
         if (size > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("packed weight of " + size + " floats is too large");
         }
         float[] packed = new float[(int) size];
-        for (int p = 0; p < panels; p++) {
+        par.forRange(panels, 4, (p0, p1) -> pack(w, packed, k, n, nr, transposed, p0, p1));
+        return packed;
+    }
+
+    private static void pack(float[] w, float[] packed, int k, int n, int nr, boolean transposed, int from, int to) {
+        for (int p = from; p < to; p++) {
             int cols = Math.min(nr, n - p * nr);
             for (int kk = 0; kk < k; kk++) {
                 int dst = (p * k + kk) * nr;
@@ -28,6 +33,5 @@ public final class Packing {
                 }
             }
         }
-        return packed;
     }
 }
