@@ -1,0 +1,190 @@
+package dev.fusec.bench;
+
+import dev.fusec.codegen.CompiledGraph;
+import dev.fusec.codegen.Cost;
+import dev.fusec.codegen.Species;
+import dev.fusec.interp.RandomInputs;
+import dev.fusec.ir.Graph;
+import dev.fusec.ir.Node;
+import dev.fusec.ir.Param;
+import dev.fusec.ir.ShapeInference;
+import dev.fusec.ir.TensorType;
+import dev.fusec.pass.Pipeline;
+import dev.fusec.runtime.Executor;
+import dev.fusec.runtime.KernelCache;
+import dev.fusec.runtime.Parallel;
+import dev.fusec.runtime.Tensor;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Fused vs unfused (vs peers) on one graph and binding, measured honestly:
+ * <ol>
+ *   <li>every mode gets the same inputs; when they fit in twice the last-level cache, several copies
+ *       are made and rotated, so a decode step reads its weights from memory as a real model would;</li>
+ *   <li>each mode is warmed up (JIT, weight packing), then timed in interleaved rounds (A B C A B C),
+ *       so drift and neighbours' noise hit every mode alike;</li>
+ *   <li>bytes and FLOPs are counted from shapes (compulsory traffic: every input read once, every
+ *       output written once), the same for every mode, and compared with the limit that binds.</li>
+ * </ol>
+ */
+public final class Benchmark {
+    private Benchmark() {}
+
+    /** One way of running the graph: a mode of fusec, or a peer. */
+    public interface Runner extends AutoCloseable {
+        String mode();
+
+        /** Runs once on input copy {@code copy}. */
+        void run(int copy);
+
+        /** The outputs of the last run on copy 0, for cross-checking modes. */
+        Map<String, Tensor> outputs();
+
+        @Override
+        void close();
+    }
+
+    public record Row(String mode, double medianMs, double minMs, double maxMs, double gbps, double gflops,
+                      double speedup, double pctOfLimit, double maxRelDiff) {}
+
+    public record Result(String graph, Map<String, Long> dims, int threads, int copies, long bytes, long flops,
+                         boolean memoryBound, MachineLimits limits, List<Row> rows, int runs, int warmup) {}
+
+    /** Settings of one benchmark run. */
+    public record Settings(int threads, int runs, int warmup, long seed, boolean withPeers, KernelCache cache) {}
+
+    /** Peers are created by a factory so this class does not depend on any peer's library. */
+    public interface PeerFactory {
+        Runner create(Graph unfused, List<Map<String, Tensor>> inputCopies, int threads);
+    }
+
+    public static Result run(Graph g, Map<String, Long> dims, Settings s, MachineLimits limits, List<PeerFactory> peers) {
+        Map<String, TensorType> types = ShapeInference.infer(g);
+        long inputBytes = 0;
+        for (Param p : g.inputs()) {
+            inputBytes += 4 * count(types.get(p.name()), dims);
+        }
+        long outputBytes = 0;
+        for (Param p : g.outputs()) {
+            outputBytes += 4 * count(types.get(p.name()), dims);
+        }
+        long flops = 0;
+        for (Node n : g.nodes()) {
+            flops += Cost.flops(n, types, dims);
+        }
+        long llc = MachineLimits.lastLevelCacheBytes();
+        int copies = (int) Math.max(1, Math.min(8, (2 * llc + inputBytes - 1) / Math.max(inputBytes, 1)));
+        List<Map<String, Tensor>> inputs = new ArrayList<>();
+        for (int c = 0; c < copies; c++) {
+            inputs.add(RandomInputs.generate(g, dims, s.seed() + c, Map.of()));
+        }
+        List<Runner> runners = new ArrayList<>();
+        try (Parallel par = new Parallel(s.threads())) {
+            runners.add(fusec("fused", Pipeline.fuse(g), dims, inputs, par, s.cache()));
+            runners.add(fusec("unfused", g, dims, inputs, par, s.cache()));
+            if (s.withPeers()) {
+                for (PeerFactory f : peers) {
+                    runners.add(f.create(g, inputs, s.threads()));
+                }
+            }
+            double[][] times = new double[runners.size()][s.runs()];
+            for (int w = 0; w < s.warmup(); w++) {
+                for (Runner r : runners) {
+                    r.run(w % copies);
+                }
+            }
+            for (int round = 0; round < s.runs(); round++) {
+                for (int i = 0; i < runners.size(); i++) {
+                    long t0 = System.nanoTime();
+                    runners.get(i).run(round % copies);
+                    times[i][round] = (System.nanoTime() - t0) / 1e6;
+                }
+            }
+            for (Runner r : runners) {
+                r.run(0);
+            }
+            Map<String, Tensor> reference = runners.get(1).outputs();
+            boolean memoryBound = (double) flops / (inputBytes + outputBytes) < limits.peakGflops() / limits.memGbps();
+            double unfusedMedian = median(times[1]);
+            List<Row> rows = new ArrayList<>();
+            for (int i = 0; i < runners.size(); i++) {
+                double med = median(times[i]);
+                double gbps = (inputBytes + outputBytes) / med / 1e6;
+                double gflops = flops / med / 1e6;
+                double pct = 100 * (memoryBound ? gbps / limits.memGbps() : gflops / limits.peakGflops());
+                rows.add(new Row(runners.get(i).mode(), med, Arrays.stream(times[i]).min().orElse(0),
+                        Arrays.stream(times[i]).max().orElse(0), gbps, gflops, unfusedMedian / med, pct,
+                        maxRelDiff(runners.get(i).outputs(), reference)));
+            }
+            return new Result(g.name(), new LinkedHashMap<>(dims), s.threads(), copies, inputBytes + outputBytes, flops,
+                    memoryBound, limits, rows, s.runs(), s.warmup());
+        } finally {
+            runners.forEach(Runner::close);
+        }
+    }
+
+    private static Runner fusec(String mode, Graph graph, Map<String, Long> dims, List<Map<String, Tensor>> inputs,
+                                Parallel par, KernelCache cache) {
+        CompiledGraph compiled = CompiledGraph.compile(graph, Species.preferred(), cache);
+        List<Executor> executors = new ArrayList<>();
+        for (int c = 0; c < inputs.size(); c++) {
+            executors.add(compiled.executor(dims));
+        }
+        return new Runner() {
+            private Map<String, Tensor> last = Map.of();
+
+            public String mode() {
+                return mode;
+            }
+
+            public void run(int copy) {
+                Map<String, Tensor> out = compiled.run(executors.get(copy), inputs.get(copy), par);
+                if (copy == 0) {
+                    last = out;
+                }
+            }
+
+            public Map<String, Tensor> outputs() {
+                return last;
+            }
+
+            public void close() {
+            }
+        };
+    }
+
+    static double median(double[] xs) {
+        double[] s = xs.clone();
+        Arrays.sort(s);
+        return s.length == 0 ? 0 : s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+
+    /** max |a - b| / max(1e-30, max |b|) over every output. */
+    static double maxRelDiff(Map<String, Tensor> a, Map<String, Tensor> b) {
+        double worst = 0;
+        for (var e : b.entrySet()) {
+            float[] x = a.get(e.getKey()).data();
+            float[] y = e.getValue().data();
+            double scale = 1e-30;
+            for (float v : y) {
+                scale = Math.max(scale, Math.abs(v));
+            }
+            for (int i = 0; i < y.length; i++) {
+                worst = Math.max(worst, Math.abs(x[i] - y[i]) / scale);
+            }
+        }
+        return worst;
+    }
+
+    private static long count(TensorType t, Map<String, Long> dims) {
+        long c = 1;
+        for (var d : t.shape().dims()) {
+            c *= d.evaluate(dims).orElseThrow();
+        }
+        return c;
+    }
+}

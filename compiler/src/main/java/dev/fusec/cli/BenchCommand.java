@@ -1,0 +1,100 @@
+package dev.fusec.cli;
+
+import dev.fusec.bench.BenchReport;
+import dev.fusec.bench.Benchmark;
+import dev.fusec.bench.MachineLimits;
+import dev.fusec.interp.InputBinding;
+import dev.fusec.ir.CompileError;
+import dev.fusec.ir.Graph;
+import dev.fusec.ir.ShapeInference;
+import dev.fusec.ir.SourcePos;
+import dev.fusec.parse.IrParser;
+import dev.fusec.runtime.AtomicFiles;
+import dev.fusec.runtime.KernelCache;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code fusec bench FILE --dim T=...}: fused vs unfused vs peers, with the machine's limit beside each row. */
+@Command(name = "bench", description = "Time fused vs unfused (vs ONNX Runtime) and compare with the machine's measured limits.")
+final class BenchCommand implements Callable<Integer>, Main.FileCommand {
+    @Parameters(index = "0", paramLabel = "FILE", description = "IR file (.fir)")
+    Path file;
+
+    @Option(names = "--dim", paramLabel = "NAME=N", description = "bind a symbolic dim, e.g. --dim T=512")
+    List<String> dims = new ArrayList<>();
+
+    @Option(names = "--threads", paramLabel = "N", description = "threads for every mode, peers included (default: all cores)")
+    Integer threads;
+
+    @Option(names = "--runs", defaultValue = "15", description = "timed runs per mode. Default: ${DEFAULT-VALUE}")
+    int runs;
+
+    @Option(names = "--warmup", defaultValue = "5", description = "untimed runs per mode first. Default: ${DEFAULT-VALUE}")
+    int warmup;
+
+    @Option(names = "--seed", defaultValue = "0", description = "seed for the random inputs. Default: ${DEFAULT-VALUE}")
+    long seed;
+
+    @Option(names = "--no-peers", description = "time fusec's modes only")
+    boolean noPeers;
+
+    @Option(names = "--json", description = "print one JSON object instead of the table")
+    boolean json;
+
+    @Option(names = "--report", paramLabel = "FILE.html", description = "also write a self-contained HTML page with an SVG chart")
+    Path report;
+
+    @Option(names = "--remeasure-limits", description = "measure the machine's limits again instead of using the cached ones")
+    boolean remeasure;
+
+    @Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public String file() {
+        return file.toString();
+    }
+
+    @Override
+    public Integer call() throws IOException {
+        int workers = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
+        if (workers < 1 || workers > 1024 || runs < 1 || runs > 100_000 || warmup < 0 || warmup > 100_000) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--threads must be 1..1024, --runs 1..100000 and --warmup 0..100000");
+        }
+        if (report != null) {
+            Path dir = report.toAbsolutePath().getParent();
+            if (dir == null || !Files.isDirectory(dir)) {
+                throw new CompileError(SourcePos.startOf(report.toString()), "cannot write: directory " + dir + " does not exist");
+            }
+        }
+        Graph g = IrParser.parseFile(file);
+        ShapeInference.infer(g);
+        Map<String, Long> binding = InputBinding.bind(g, InputBinding.parseDims(dims, file()), Map.of());
+        MachineLimits limits = MachineLimits.forThreads(workers, KernelCache.defaultDir(), remeasure);
+        Benchmark.Settings settings = new Benchmark.Settings(workers, runs, warmup, seed, !noPeers,
+                new KernelCache(KernelCache.defaultDir()));
+        Benchmark.Result result = Benchmark.run(g, binding, settings, limits, Peers.available());
+        PrintWriter out = spec.commandLine().getOut();
+        out.print(json ? BenchReport.json(result) : BenchReport.text(result));
+        if (report != null) {
+            AtomicFiles.write(report, BenchReport.html(result).getBytes(StandardCharsets.UTF_8));
+            if (!json) {
+                out.println("wrote " + report);
+            }
+        }
+        return 0;
+    }
+}
