@@ -3,6 +3,7 @@ package dev.fusec.interp;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.fusec.ir.Graph;
 import dev.fusec.parse.IrParser;
 import dev.fusec.runtime.Tensor;
 import java.util.Arrays;
@@ -44,11 +45,16 @@ final class Tensors {
 
     /** Runs the graph in {@code ir} on inputs given as alternating names and tensors. */
     static Map<String, Tensor> run(String ir, Object... namesAndTensors) {
+        return run(IrParser.parse("test.fir", ir), namesAndTensors);
+    }
+
+    /** Runs a parsed graph, for tests that run one graph many times. */
+    static Map<String, Tensor> run(Graph g, Object... namesAndTensors) {
         Map<String, Tensor> in = new LinkedHashMap<>();
         for (int i = 0; i < namesAndTensors.length; i += 2) {
             in.put((String) namesAndTensors[i], (Tensor) namesAndTensors[i + 1]);
         }
-        return Interpreter.run(IrParser.parse("test.fir", ir), in);
+        return Interpreter.run(g, in);
     }
 
     /** The single (first) output of {@link #run}. */
