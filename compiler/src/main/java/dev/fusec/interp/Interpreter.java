@@ -71,7 +71,7 @@ public final class Interpreter {
         int[] shape = type.shape().evaluate(binding).orElseThrow();
         float[] d = new float[v.length];
         for (int i = 0; i < v.length; i++) {
-            d[i] = type.dtype().round((float) v[i]);
+            d[i] = type.dtype().round(v[i]);
         }
         return new Tensor(shape, d);
     }
