@@ -173,6 +173,17 @@ class InterpreterOpsTest {
         assertClose("linear [2, 2, 3] with bias", shape(s, bt, out), want, y, REL, ABS);
     }
 
+    @Test
+    void linearOnOneVector() {
+        // x [in] -> [out]: [1 2 3] with w = [[1 1 1], [0 -1 2]] and b = [0.5 -0.5] -> [6.5, 3.5].
+        Tensor y = run1("""
+                graph g(x: f32[3], w: f32[2, 3], b: f32[2]) -> (y: f32[2]) {
+                  y = linear(x, w, b)
+                  return y
+                }""", "x", of(shape(3), 1, 2, 3), "w", of(shape(2, 3), 1, 1, 1, 0, -1, 2), "b", of(shape(2), 0.5, -0.5));
+        assertExact("linear on [3]", shape(2), new double[] {6.5, 3.5}, y);
+    }
+
     // ---- elementwise with broadcasting ----
 
     @Test
