@@ -71,7 +71,7 @@ public final class Interpreter {
         int[] shape = type.shape().evaluate(binding).orElseThrow();
         float[] d = new float[v.length];
         for (int i = 0; i < v.length; i++) {
-            d[i] = type.dtype().round((float) v[i]);
+            d[i] = type.dtype().round(v[i]);
         }
         return new Tensor(shape, d);
     }
@@ -405,8 +405,9 @@ public final class Interpreter {
             for (int j = 0; j < half; j++) {
                 int gi = layout.gateIndex(j, half);
                 int ui = layout.upIndex(j, half);
-                double gateIn = y[r * width2 + gi] + (bias == null ? 0 : bias[gi]);
-                double upIn = y[r * width2 + ui] + (bias == null ? 0 : bias[ui]);
+                // y and bias are f32: add them in double, as the forward ops do, or y + b is rounded once more.
+                double gateIn = (double) y[r * width2 + gi] + (bias == null ? 0 : bias[gi]);
+                double upIn = (double) y[r * width2 + ui] + (bias == null ? 0 : bias[ui]);
                 GateUp gu = GateUp.of(gateIn, upIn, glu);
                 double s = sigmoid(gu.gate());
                 double gr = g[r * half + j];

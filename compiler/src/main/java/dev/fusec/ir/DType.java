@@ -35,6 +35,23 @@ public enum DType {
         };
     }
 
+    /**
+     * Rounds a double to the nearest value of this type once, as if directly. Casting to float first
+     * would round twice and can turn a value just above a tie of a narrow type into the tie itself.
+     */
+    public float round(double x) {
+        float f = (float) x;
+        if (this == F32) {
+            return f;
+        }
+        // Round to odd into f32: f32 carries more than two extra bits of every narrower type, so
+        // rounding that result to nearest-even again equals rounding x directly.
+        if (f != x && !Double.isNaN(x) && (Float.floatToRawIntBits(f) & 1) == 0) {
+            f = Math.nextAfter(f, x);
+        }
+        return round(f);
+    }
+
     public static Optional<DType> parse(String text) {
         for (DType t : values()) {
             if (t.spelling.equals(text)) {
