@@ -1,0 +1,61 @@
+package dev.fusec.bench.jmh;
+
+import dev.fusec.runtime.Tensor;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * JMH: one graph of bench/graphs at one T, fused or unfused, on 1 or 2 threads. Inputs and packed
+ * weights are prepared in setup; each invocation is one whole run of the graph. (For interleaved
+ * fused/unfused/ORT rows with the machine's limits beside them, use `fusec bench`.)
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "-XX:CompileCommand=quiet",
+        "-XX:CompileCommand=BackgroundCompilation,dev.fusec.runtime.kernels.*::*,false"})
+public class FfnBenchmark {
+    @Param({"tinyllama_gate_up", "tinyllama_ffn", "qwen2_5_0_5b_gate_up", "qwen2_5_0_5b_ffn", "llama2_7b_gate_up", "llama2_7b_ffn"})
+    public String graph;
+
+    @Param({"1", "128", "512"})
+    public long tokens;
+
+    @Param({"fused", "unfused"})
+    public String mode;
+
+    @Param({"1", "2"})
+    public int threads;
+
+    private GraphRun run;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        run = new GraphRun(graph, tokens, mode, threads);
+    }
+
+    @Benchmark
+    public Map<String, Tensor> run() {
+        return run.run();
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        run.close();
+    }
+}

@@ -1,0 +1,60 @@
+package dev.fusec.bench.jmh;
+
+import dev.fusec.runtime.Tensor;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * JMH: the elementwise SwiGLU family on [T, 22016] activations, fused (one pass) vs unfused (split,
+ * silu, mul, ...). T = 2048 puts 180 MB of input past any last-level cache; T = 64 stays inside it.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "-XX:CompileCommand=quiet",
+        "-XX:CompileCommand=BackgroundCompilation,dev.fusec.runtime.kernels.*::*,false"})
+public class SwiGluBenchmark {
+    @Param({"swiglu", "bias_swiglu", "weighted_swiglu"})
+    public String graph;
+
+    @Param({"64", "2048"})
+    public long tokens;
+
+    @Param({"fused", "unfused"})
+    public String mode;
+
+    @Param({"1", "2"})
+    public int threads;
+
+    private GraphRun run;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        run = new GraphRun(graph, tokens, mode, threads);
+    }
+
+    @Benchmark
+    public Map<String, Tensor> run() {
+        return run.run();
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        run.close();
+    }
+}
