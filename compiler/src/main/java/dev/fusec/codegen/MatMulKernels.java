@@ -41,11 +41,13 @@ final class MatMulKernels {
         };
         boolean dual = s.w2() != null;
         int lanes = g.species().lanes();
-        int nr = 2 * lanes;
         // Accumulators must fit the register file with room for the B vectors and the broadcast:
-        // 32 vector registers with AVX-512 (16 lanes), 16 with AVX2.
+        // 32 vector registers with AVX-512 (16 lanes), 16 with AVX2. Plain: MR rows x 2 vectors;
+        // dual: MR rows x (gate + up) x VPR vectors.
         boolean wide = lanes == 16;
-        int mr = dual ? (wide ? 6 : 3) : (wide ? 12 : 6);
+        int vpr = dual && !wide ? 1 : 2;
+        int nr = vpr * lanes;
+        int mr = dual ? 6 : (wide ? 12 : 6);
         int panels = (s.n() + nr - 1) / nr;
         int ldc = s.epilogue() == Epilogue.GATE_UP ? 2 * s.n() : s.n();
         Shape x = g.shapeOf(s.x());
@@ -55,7 +57,7 @@ final class MatMulKernels {
                 "at load time, pack each weight into " + panels + " K-major panels of NR = " + nr + " columns (zero-padded)",
                 "split the panels across threads; for each panel, walk the " + rows + " rows in tiles of MR = " + mr
                         + " (a smaller tile for the rest; one row is the decode path: a single stream over the weights)",
-                "per tile: " + (dual ? "4" : "2") + " accumulator vectors per row live in registers for the whole K = " + s.k()
+                "per tile: " + (dual ? 2 * vpr : vpr) + " accumulator vectors per row live in registers for the whole K = " + s.k()
                         + " loop: load the panel's " + (dual ? "gate and up vectors" : "two vectors") + " for k, broadcast "
                         + "A[row, k], fused multiply-add",
                 switch (s.epilogue()) {
@@ -67,6 +69,7 @@ final class MatMulKernels {
                             .findFirst().orElse("") + "; store h only";
                 });
         k.constant("K", Integer.toString(s.k())).constant("N", Integer.toString(s.n())).constant("NR", Integer.toString(nr))
+                .constant("VPR", Integer.toString(vpr))
                 .constant("PANELS", Integer.toString(panels)).constant("MR", Integer.toString(mr))
                 .constant("LDC", Integer.toString(ldc)).constant("TRANSPOSED", Boolean.toString(s.transposed()));
         s.limit().ifPresent(l -> k.constant("LIMIT", ElementwiseKernels.floatLit(l)));
@@ -90,16 +93,19 @@ final class MatMulKernels {
             panelParams.add("float[] bias");
         }
         panelParams.addAll(List.of("float[] c", "int m", "int p"));
-        String tileArgs = "a, i * K, b, " + (dual ? "b2, " : "") + "p * K * NR, c, i * LDC + col, col, m0, m1"
-                + (s.epilogue() == Epilogue.BIAS ? ", bias0, bias1" : "");
-        StringBuilder panel = new StringBuilder("""
-                final int col = p * NR;
-                final VectorMask<Float> m0 = S.indexInRange(col, N);
-                final VectorMask<Float> m1 = S.indexInRange(col + L, N);
-                """);
+        StringBuilder tileArgs = new StringBuilder("a, i * K, b, " + (dual ? "b2, " : "") + "p * K * NR, c, i * LDC + col, col");
+        StringBuilder panel = new StringBuilder("final int col = p * NR;\n");
+        for (int v = 0; v < vpr; v++) {
+            panel.append("final VectorMask<Float> m").append(v).append(" = S.indexInRange(col").append(v == 0 ? "" : " + " + v + " * L")
+                    .append(", N);\n");
+            tileArgs.append(", m").append(v);
+        }
         if (s.epilogue() == Epilogue.BIAS) {
-            panel.append("final FloatVector bias0 = FloatVector.fromArray(S, bias, col, m0);\n");
-            panel.append("final FloatVector bias1 = FloatVector.fromArray(S, bias, col + L, m1);\n");
+            for (int v = 0; v < vpr; v++) {
+                panel.append("final FloatVector bias").append(v).append(" = FloatVector.fromArray(S, bias, col")
+                        .append(v == 0 ? "" : " + " + v + " * L").append(", m").append(v).append(");\n");
+                tileArgs.append(", bias").append(v);
+            }
         }
         panel.append("int i = 0;\n");
         panel.append("for (; i + MR <= m; i += MR) {\n    tile").append(mr).append("(").append(tileArgs).append(");\n}\n");
@@ -115,11 +121,16 @@ final class MatMulKernels {
             if (dual) {
                 params.add("float[] b2");
             }
-            params.addAll(List.of("int bOff", "float[] c", "int cOff", "int col", "VectorMask<Float> m0", "VectorMask<Float> m1"));
-            if (s.epilogue() == Epilogue.BIAS) {
-                params.addAll(List.of("FloatVector bias0", "FloatVector bias1"));
+            params.addAll(List.of("int bOff", "float[] c", "int cOff", "int col"));
+            for (int v = 0; v < vpr; v++) {
+                params.add("VectorMask<Float> m" + v);
             }
-            k.helper("void", "tile" + r, params, tile(r, dual, s));
+            if (s.epilogue() == Epilogue.BIAS) {
+                for (int v = 0; v < vpr; v++) {
+                    params.add("FloatVector bias" + v);
+                }
+            }
+            k.helper("void", "tile" + r, params, tile(r, dual, vpr, s));
         }
         return k.build();
     }
@@ -133,61 +144,55 @@ final class MatMulKernels {
     }
 
     /** The micro-kernel for {@code rows} rows: accumulators, the k loop, the epilogue. */
-    private static String tile(int rows, boolean dual, Shape2 s) {
+    private static String tile(int rows, boolean dual, int vpr, Shape2 s) {
         StringBuilder t = new StringBuilder();
-        List<String> accs = new ArrayList<>();
         for (int r = 0; r < rows; r++) {
-            accs.add("c" + r + "_0");
-            accs.add("c" + r + "_1");
-            if (dual) {
-                accs.add("u" + r + "_0");
-                accs.add("u" + r + "_1");
+            for (int v = 0; v < vpr; v++) {
+                t.append("FloatVector c").append(r).append('_').append(v).append(" = FloatVector.zero(S);\n");
+                if (dual) {
+                    t.append("FloatVector u").append(r).append('_').append(v).append(" = FloatVector.zero(S);\n");
+                }
             }
         }
-        for (String acc : accs) {
-            t.append("FloatVector ").append(acc).append(" = FloatVector.zero(S);\n");
-        }
         t.append("for (int k = 0; k < K; k++) {\n");
-        t.append("    final FloatVector b0 = FloatVector.fromArray(S, b, bOff + k * NR);\n");
-        t.append("    final FloatVector b1 = FloatVector.fromArray(S, b, bOff + k * NR + L);\n");
-        if (dual) {
-            t.append("    final FloatVector v0 = FloatVector.fromArray(S, b2, bOff + k * NR);\n");
-            t.append("    final FloatVector v1 = FloatVector.fromArray(S, b2, bOff + k * NR + L);\n");
+        for (int v = 0; v < vpr; v++) {
+            String at = "bOff + k * NR" + (v == 0 ? "" : " + " + v + " * L");
+            t.append("    final FloatVector b").append(v).append(" = FloatVector.fromArray(S, b, ").append(at).append(");\n");
+            if (dual) {
+                t.append("    final FloatVector w").append(v).append(" = FloatVector.fromArray(S, b2, ").append(at).append(");\n");
+            }
         }
         for (int r = 0; r < rows; r++) {
             t.append("    final FloatVector x").append(r).append(" = FloatVector.broadcast(S, a[aOff + ")
                     .append(r == 0 ? "" : r + " * K + ").append("k]);\n");
-            t.append("    c").append(r).append("_0 = x").append(r).append(".fma(b0, c").append(r).append("_0);\n");
-            t.append("    c").append(r).append("_1 = x").append(r).append(".fma(b1, c").append(r).append("_1);\n");
-            if (dual) {
-                t.append("    u").append(r).append("_0 = x").append(r).append(".fma(v0, u").append(r).append("_0);\n");
-                t.append("    u").append(r).append("_1 = x").append(r).append(".fma(v1, u").append(r).append("_1);\n");
+            for (int v = 0; v < vpr; v++) {
+                t.append("    c").append(r).append('_').append(v).append(" = x").append(r).append(".fma(b").append(v)
+                        .append(", c").append(r).append('_').append(v).append(");\n");
+                if (dual) {
+                    t.append("    u").append(r).append('_').append(v).append(" = x").append(r).append(".fma(w").append(v)
+                            .append(", u").append(r).append('_').append(v).append(");\n");
+                }
             }
         }
         t.append("}\n");
         for (int r = 0; r < rows; r++) {
             String row = "cOff + " + r + " * LDC";
-            switch (s.epilogue()) {
-                case STORE -> {
-                    t.append("c").append(r).append("_0.intoArray(c, ").append(row).append(", m0);\n");
-                    t.append("c").append(r).append("_1.intoArray(c, ").append(row).append(" + L, m1);\n");
-                }
-                case BIAS -> {
-                    t.append("c").append(r).append("_0.add(bias0).intoArray(c, ").append(row).append(", m0);\n");
-                    t.append("c").append(r).append("_1.add(bias1).intoArray(c, ").append(row).append(" + L, m1);\n");
-                }
-                case GATE_UP -> t.append(gateUpStore(r, row, s.layout()));
-                case SWIGLU -> {
-                    for (int h = 0; h < 2; h++) {
-                        String gate = "c" + r + "_" + h;
-                        String up = "u" + r + "_" + h;
+            for (int v = 0; v < vpr; v++) {
+                String acc = "c" + r + "_" + v;
+                String up = "u" + r + "_" + v;
+                String at = row + (v == 0 ? "" : " + " + v + " * L");
+                switch (s.epilogue()) {
+                    case STORE -> t.append(acc).append(".intoArray(c, ").append(at).append(", m").append(v).append(");\n");
+                    case BIAS -> t.append(acc).append(".add(bias").append(v).append(").intoArray(c, ").append(at)
+                            .append(", m").append(v).append(");\n");
+                    case GATE_UP -> t.append(gateUpStore(acc, up, row, v, s.layout()));
+                    case SWIGLU -> {
                         if (s.limit().isPresent()) {
-                            t.append(gate).append(" = ").append(gate).append(".min(LIMIT);\n");
+                            t.append(acc).append(" = ").append(acc).append(".min(LIMIT);\n");
                             t.append(up).append(" = ").append(up).append(".max(-LIMIT).min(LIMIT);\n");
                         }
-                        t.append(gate).append(".div(").append(gate).append(".neg().lanewise(VectorOperators.EXP).add(1f)).mul(")
-                                .append(up).append(").intoArray(c, ").append(row).append(h == 0 ? "" : " + L")
-                                .append(", m").append(h).append(");\n");
+                        t.append(acc).append(".div(").append(acc).append(".neg().lanewise(VectorOperators.EXP).add(1f)).mul(")
+                                .append(up).append(").intoArray(c, ").append(at).append(", m").append(v).append(");\n");
                     }
                 }
             }
@@ -196,28 +201,24 @@ final class MatMulKernels {
     }
 
     /** Gate columns go where the layout says; interleaved pairs are written lane by lane. */
-    private static String gateUpStore(int r, String row, Layout layout) {
+    private static String gateUpStore(String gate, String up, String row, int v, Layout layout) {
         StringBuilder t = new StringBuilder();
         String rowStart = "(" + row + " - col)";
-        for (int h = 0; h < 2; h++) {
-            String gate = "c" + r + "_" + h;
-            String up = "u" + r + "_" + h;
-            String colExpr = "col" + (h == 0 ? "" : " + L");
-            switch (layout) {
-                case HALVES, SWAPPED -> {
-                    String gOff = layout == Layout.HALVES ? "0" : "N";
-                    String uOff = layout == Layout.HALVES ? "N" : "0";
-                    t.append(gate).append(".intoArray(c, ").append(rowStart).append(" + ").append(gOff).append(" + ").append(colExpr)
-                            .append(", m").append(h).append(");\n");
-                    t.append(up).append(".intoArray(c, ").append(rowStart).append(" + ").append(uOff).append(" + ").append(colExpr)
-                            .append(", m").append(h).append(");\n");
-                }
-                case INTERLEAVED -> {
-                    t.append("for (int j = 0; j < L && ").append(colExpr).append(" + j < N; j++) {\n");
-                    t.append("    c[").append(rowStart).append(" + 2 * (").append(colExpr).append(" + j)] = ").append(gate).append(".lane(j);\n");
-                    t.append("    c[").append(rowStart).append(" + 2 * (").append(colExpr).append(" + j) + 1] = ").append(up).append(".lane(j);\n");
-                    t.append("}\n");
-                }
+        String colExpr = "col" + (v == 0 ? "" : " + " + v + " * L");
+        switch (layout) {
+            case HALVES, SWAPPED -> {
+                String gOff = layout == Layout.HALVES ? "0" : "N";
+                String uOff = layout == Layout.HALVES ? "N" : "0";
+                t.append(gate).append(".intoArray(c, ").append(rowStart).append(" + ").append(gOff).append(" + ").append(colExpr)
+                        .append(", m").append(v).append(");\n");
+                t.append(up).append(".intoArray(c, ").append(rowStart).append(" + ").append(uOff).append(" + ").append(colExpr)
+                        .append(", m").append(v).append(");\n");
+            }
+            case INTERLEAVED -> {
+                t.append("for (int j = 0; j < L && ").append(colExpr).append(" + j < N; j++) {\n");
+                t.append("    c[").append(rowStart).append(" + 2 * (").append(colExpr).append(" + j)] = ").append(gate).append(".lane(j);\n");
+                t.append("    c[").append(rowStart).append(" + 2 * (").append(colExpr).append(" + j) + 1] = ").append(up).append(".lane(j);\n");
+                t.append("}\n");
             }
         }
         return t.toString();
