@@ -80,7 +80,7 @@ final class RunCommand implements Callable<Integer>, Main.FileCommand {
         Map<String, Tensor> in = RandomInputs.generate(g, binding, seed, given);
 
         long start = System.nanoTime();
-        Map<String, Tensor> results = Interpreter.run(g, in);
+        Map<String, Tensor> results = Interpreter.run(g, in, binding);
         double ms = (System.nanoTime() - start) / 1e6;
 
         PrintWriter out = spec.commandLine().getOut();
