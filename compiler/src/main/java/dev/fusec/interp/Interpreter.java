@@ -33,9 +33,17 @@ public final class Interpreter {
         this.binding = binding;
     }
 
-    /** Runs {@code g} on {@code inputs} (already bound and checked); returns the outputs by name, in order. */
+    /** Runs {@code g} on {@code inputs}, its dims read off the input shapes; returns the outputs by name, in order. */
     public static Map<String, Tensor> run(Graph g, Map<String, Tensor> inputs) {
-        Map<String, Long> binding = InputBinding.bind(g, Map.of(), inputs);
+        return run(g, inputs, Map.of());
+    }
+
+    /**
+     * Runs {@code g} with {@code dims} bound first (as {@code --dim} does), the rest read off the inputs:
+     * a symbol that occurs only in a product such as {@code S*B} cannot be read off a shape.
+     */
+    public static Map<String, Tensor> run(Graph g, Map<String, Tensor> inputs, Map<String, Long> dims) {
+        Map<String, Long> binding = InputBinding.bind(g, dims, inputs);
         Interpreter in = new Interpreter(ShapeInference.infer(g), binding);
         for (Param p : g.inputs()) {
             in.values.put(p.name(), in.rounded(inputs.get(p.name()), p.type().dtype()));
