@@ -178,9 +178,14 @@ public final class IrParser {
             throw new CompileError(new SourcePos(file, line, col + 1), text);
         }
 
+        /** What ANTLR wanted: "expecting {...}", or the one token of "missing '}' at ..." (else it is lost). */
         private static String expecting(String msg) {
             int i = msg.indexOf("expecting");
-            return i < 0 ? "" : "; " + msg.substring(i);
+            if (i >= 0) {
+                return "; " + msg.substring(i);
+            }
+            int at = msg.lastIndexOf(" at ");
+            return msg.startsWith("missing ") && at > 0 ? "; expecting " + msg.substring("missing ".length(), at) : "";
         }
     }
 
@@ -282,16 +287,17 @@ public final class IrParser {
                         + "); plain copies are not statements");
             }
             Node node = callNode(call, results);
-            for (int i = 0; i < results.size(); i++) {
-                if (!defined.add(results.get(i))) {
-                    throw new CompileError(pos(s.name(i)), "redefinition of '" + results.get(i) + "'");
-                }
-            }
+            // Bound twice in one statement is checked first: the loop below would call it a redefinition.
             for (int i = 0; i < results.size(); i++) {
                 for (int j = 0; j < i; j++) {
                     if (results.get(i).equals(results.get(j))) {
                         throw new CompileError(pos(s.name(i)), "'" + results.get(i) + "' is bound twice");
                     }
+                }
+            }
+            for (int i = 0; i < results.size(); i++) {
+                if (!defined.add(results.get(i))) {
+                    throw new CompileError(pos(s.name(i)), "redefinition of '" + results.get(i) + "'");
                 }
             }
             nodes.add(node);
