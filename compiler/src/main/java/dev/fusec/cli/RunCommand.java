@@ -5,9 +5,11 @@ import dev.fusec.interp.Interpreter;
 import dev.fusec.interp.RandomInputs;
 import dev.fusec.ir.CompileError;
 import dev.fusec.ir.Graph;
+import dev.fusec.ir.Node;
 import dev.fusec.ir.Param;
 import dev.fusec.ir.ShapeInference;
 import dev.fusec.ir.SourcePos;
+import dev.fusec.ir.TensorType;
 import dev.fusec.parse.IrParser;
 import dev.fusec.runtime.Npy;
 import dev.fusec.runtime.Tensor;
@@ -67,7 +69,7 @@ final class RunCommand implements Callable<Integer>, Main.FileCommand {
     @Override
     public Integer call() {
         Graph g = IrParser.parseFile(file);
-        ShapeInference.infer(g);
+        Map<String, TensorType> types = ShapeInference.infer(g);
         if (mode != Mode.interp) {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "--mode " + mode + " needs the kernel code generator, which this build does not have yet; use --mode interp");
@@ -77,24 +79,32 @@ final class RunCommand implements Callable<Integer>, Main.FileCommand {
         Map<String, Tensor> given = new LinkedHashMap<>();
         inFiles.forEach((name, path) -> given.put(name, readNpy(path)));
         Map<String, Long> binding = InputBinding.bind(g, InputBinding.parseDims(dims, file()), given);
+        // Every value must fit one array at these dims, not only the inputs: a matmul or a broadcast
+        // of small inputs can be far larger, and the interpreter would fail inside.
+        for (Node n : g.nodes()) {
+            for (String r : n.results()) {
+                InputBinding.shapeOf(new Param(r, types.get(r), n.pos()), binding);
+            }
+        }
         Map<String, Tensor> in = RandomInputs.generate(g, binding, seed, given);
 
         long start = System.nanoTime();
         Map<String, Tensor> results = Interpreter.run(g, in);
         double ms = (System.nanoTime() - start) / 1e6;
 
-        PrintWriter out = spec.commandLine().getOut();
-        out.printf(Locale.ROOT, "graph %s  mode=%s  %s  seed=%d  (%.1f ms)%n", g.name(), mode,
-                binding.isEmpty() ? "no dims" : "dims " + new java.util.TreeMap<>(binding), seed, ms);
-        for (Param p : g.outputs()) {
-            out.println(summary(p, results.get(p.name())));
-        }
+        // Files first: a write that fails is an error, and an error leaves stdout empty.
         for (var e : outFiles.entrySet()) {
             try {
                 Npy.write(e.getValue(), results.get(e.getKey()));
             } catch (IOException ex) {
                 throw new CompileError(SourcePos.startOf(e.getValue().toString()), "cannot write: " + ex.getMessage());
             }
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        out.printf(Locale.ROOT, "graph %s  mode=%s  %s  seed=%d  (%.1f ms)%n", g.name(), mode,
+                binding.isEmpty() ? "no dims" : "dims " + new java.util.TreeMap<>(binding), seed, ms);
+        for (Param p : g.outputs()) {
+            out.println(summary(p, results.get(p.name())));
         }
         return 0;
     }
@@ -140,6 +150,9 @@ final class RunCommand implements Callable<Integer>, Main.FileCommand {
                 Path dir = path.toAbsolutePath().getParent();
                 if (dir == null || !Files.isDirectory(dir)) {
                     throw new CompileError(SourcePos.startOf(path.toString()), "cannot write: directory " + dir + " does not exist");
+                }
+                if (Files.isDirectory(path)) {
+                    throw new CompileError(SourcePos.startOf(path.toString()), "cannot write: it is a directory");
                 }
             }
             if (files.put(name, path) != null) {
