@@ -253,6 +253,9 @@ public final class IrParser {
             String d = t.dtype.getText();
             DType dtype = DType.parse(d).orElseThrow(() -> new CompileError(pos(t),
                     "unknown dtype '" + d + "'; expected f32, bf16, f16 or f8e4m3"));
+            if (t.dim().size() > Shape.MAX_RANK) {
+                throw new CompileError(pos(t), "type has " + t.dim().size() + " dims; at most " + Shape.MAX_RANK + " are supported");
+            }
             List<Dim> dims = new ArrayList<>();
             for (FirParser.DimContext dc : t.dim()) {
                 dims.add(dim(dc));
@@ -261,6 +264,10 @@ public final class IrParser {
         }
 
         private Dim dim(FirParser.DimContext dc) {
+            if (dc.dimFactor().size() > Dim.MAX_FACTORS) {
+                throw new CompileError(pos(dc), "dim has " + dc.dimFactor().size() + " factors; at most "
+                        + Dim.MAX_FACTORS + " are supported");
+            }
             Dim d = Dim.of(1);
             for (FirParser.DimFactorContext f : dc.dimFactor()) {
                 Dim factor = f.INT() != null ? Dim.of(integer(f.INT().getSymbol())) : Dim.sym(f.name().getText());

@@ -159,6 +159,37 @@ class ParserFuzzTest {
     }
 
     @Test
+    void hugeWidthsFailCleanly() {
+        // Quadratic work on a wide input is a hang by another name: huge ranks, products, lists and names.
+        assertTimeoutPreemptively(BATCH_LIMIT, () -> {
+            Outcomes o = new Outcomes();
+            int n = 50_000;
+            List<String> wide = List.of(
+                    "x: f32[" + "T, ".repeat(n) + "8]",
+                    "x: f32[" + "T*".repeat(n) + "8]",
+                    "x: f32[" + "S*B, ".repeat(n) + "8]");
+            for (String w : wide) {
+                o.check(("graph g(" + w + ") -> (y: f32[4]) {\n  y = silu(x)\n  return y\n}\n").getBytes(StandardCharsets.UTF_8));
+            }
+            String body = "graph g(x: f32[T, 8]) -> (x: f32[T, 8]) {\n  %s\n  return x\n}\n";
+            List<String> stmts = List.of(
+                    "r = reshape(x, shape=[" + "1, ".repeat(n) + "T, 8])",
+                    "r = reshape(x, shape=[" + "T*".repeat(n) + "8])",
+                    "r = transpose(x, perm=[" + "0, ".repeat(n) + "1])",
+                    "r = concat(" + "x, ".repeat(n) + "x, axis=0)",
+                    "a = split(x, sizes=[" + "1, ".repeat(n) + "1])",
+                    "r = " + "q".repeat(2_000_000) + "(x)",
+                    "r = silu(" + "q".repeat(2_000_000) + ")",
+                    "r = clamp(x, min=" + "9".repeat(n) + ")",
+                    "r = clamp(x, min=0." + "9".repeat(n) + ")");
+            for (String st : stmts) {
+                o.check(body.formatted(st).getBytes(StandardCharsets.UTF_8));
+            }
+            o.assertClean();
+        });
+    }
+
+    @Test
     void deepNestingAnywhereFailsCleanly() {
         assertTimeoutPreemptively(BATCH_LIMIT, () -> {
             Outcomes o = new Outcomes();

@@ -351,6 +351,26 @@ class ParserTest {
         assertError("p.fir:1:26: error: integer 18446744073709551616 is too large", text.replace("S*B,", "18446744073709551616,"));
     }
 
+    @Test
+    void ranksFactorsAndNamesHaveLimits() {
+        String rank = "graph g(x: f32[%s]) -> (x: f32[4]) {\n  return x\n}\n";
+        String ok = String.join(", ", java.util.Collections.nCopies(Shape.MAX_RANK, "T"));
+        assertEquals(Shape.MAX_RANK, IrParser.parse("p.fir", rank.formatted(ok)).inputs().get(0).type().shape().rank());
+        // Hostile widths are refused where they are written, before any quadratic shape arithmetic.
+        String wide = String.join(", ", java.util.Collections.nCopies(100_000, "T"));
+        assertError("p.fir:1:12: error: type has 100000 dims; at most 64 are supported", rank.formatted(wide));
+        String factors = String.join("*", java.util.Collections.nCopies(Dim.MAX_FACTORS, "T"));
+        assertEquals(Dim.MAX_FACTORS, IrParser.parse("p.fir", rank.formatted(factors)).inputs().get(0).type().shape().dim(0).symbols().size());
+        String many = String.join("*", java.util.Collections.nCopies(100_000, "T"));
+        assertError("p.fir:1:16: error: dim has 100000 factors; at most 64 are supported", rank.formatted(many));
+        String shape = String.join(", ", java.util.Collections.nCopies(65, "1"));
+        assertError("p.fir:2:18: error: reshape: shape has 65 dims; at most 64 are supported",
+                source(XYZ, "r = reshape(x, shape=[" + shape + "])"));
+        String longName = "a".repeat(1_000_000);
+        CompileError e = error(source(XYZ, "r = " + longName + "(x)"));
+        assertEquals("unknown op '" + longName + "'", e.getMessage());
+    }
+
     // ---- name errors ----
 
     @Test
