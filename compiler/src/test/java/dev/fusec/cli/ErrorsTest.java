@@ -162,7 +162,7 @@ class ErrorsTest {
     void unknownOpSuggestsTheRightOne() throws IOException {
         Path f = write("unknown.fir", TINY.replace("silu(x)", "sliu(x)"));
         assertErrorFromBoth(f, 2, 7, "unknown op 'sliu'; did you mean 'silu'?");
-        f = write("gelu.fir", TINY.replace("silu(x)", "softmax(x)"));
+        f = write("softmax.fir", TINY.replace("silu(x)", "softmax(x)"));
         assertErrorFromBoth(f, 2, 7, "unknown op 'softmax'");
     }
 
