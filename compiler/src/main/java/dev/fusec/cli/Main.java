@@ -38,6 +38,18 @@ public final class Main implements Runnable {
             commandLine.getErr().flush();
             return EXIT_ERROR;
         });
+        // picocli hands only Exceptions to the handler above; an Error from a command (a huge input
+        // running out of heap) would escape execute() and print a stack trace.
+        cl.setExecutionStrategy(parseResult -> {
+            try {
+                return new CommandLine.RunLast().execute(parseResult);
+            } catch (OutOfMemoryError | StackOverflowError e) {
+                CommandLine last = parseResult.asCommandLineList().getLast();
+                last.getErr().println(describe(e, last));
+                last.getErr().flush();
+                return EXIT_ERROR;
+            }
+        });
         int code = cl.execute(args);
         out.flush();
         err.flush();

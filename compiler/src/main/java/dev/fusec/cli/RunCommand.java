@@ -7,9 +7,11 @@ import dev.fusec.interp.Interpreter;
 import dev.fusec.interp.RandomInputs;
 import dev.fusec.ir.CompileError;
 import dev.fusec.ir.Graph;
+import dev.fusec.ir.Node;
 import dev.fusec.ir.Param;
 import dev.fusec.ir.ShapeInference;
 import dev.fusec.ir.SourcePos;
+import dev.fusec.ir.TensorType;
 import dev.fusec.parse.IrParser;
 import dev.fusec.pass.Pipeline;
 import dev.fusec.runtime.Executor;
@@ -82,7 +84,7 @@ final class RunCommand implements Callable<Integer>, Main.FileCommand {
     @Override
     public Integer call() {
         Graph g = IrParser.parseFile(file);
-        ShapeInference.infer(g);
+        Map<String, TensorType> types = ShapeInference.infer(g);
         int workers = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
         if (workers < 1 || workers > 1024) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--threads must be between 1 and 1024, got " + workers);
@@ -92,9 +94,15 @@ final class RunCommand implements Callable<Integer>, Main.FileCommand {
         Map<String, Tensor> given = new LinkedHashMap<>();
         inFiles.forEach((name, path) -> given.put(name, readNpy(path)));
         Map<String, Long> binding = InputBinding.bind(g, InputBinding.parseDims(dims, file()), given);
+        // Every value must fit one array at these dims, not only the inputs: a matmul or a broadcast
+        // of small inputs can be far larger, and the interpreter would fail inside.
+        for (Node n : g.nodes()) {
+            for (String r : n.results()) {
+                InputBinding.shapeOf(new Param(r, types.get(r), n.pos()), binding);
+            }
+        }
         Map<String, Tensor> in = RandomInputs.generate(g, binding, seed, given);
 
-        PrintWriter out = spec.commandLine().getOut();
         long start = System.nanoTime();
         Map<String, Tensor> results;
         List<String> statLines = new ArrayList<>();
@@ -116,12 +124,7 @@ final class RunCommand implements Callable<Integer>, Main.FileCommand {
         }
         double ms = (System.nanoTime() - start) / 1e6;
 
-        out.printf(Locale.ROOT, "graph %s  mode=%s  %s  seed=%d  (%.1f ms)%n", g.name(), mode,
-                binding.isEmpty() ? "no dims" : "dims " + new java.util.TreeMap<>(binding), seed, ms);
-        for (Param p : g.outputs()) {
-            out.println(summary(p, results.get(p.name())));
-        }
-        statLines.forEach(out::println);
+        // Files first: a write that fails is an error, and an error leaves stdout empty.
         for (var e : outFiles.entrySet()) {
             try {
                 Npy.write(e.getValue(), results.get(e.getKey()));
@@ -129,6 +132,13 @@ final class RunCommand implements Callable<Integer>, Main.FileCommand {
                 throw new CompileError(SourcePos.startOf(e.getValue().toString()), "cannot write: " + ex.getMessage());
             }
         }
+        PrintWriter out = spec.commandLine().getOut();
+        out.printf(Locale.ROOT, "graph %s  mode=%s  %s  seed=%d  (%.1f ms)%n", g.name(), mode,
+                binding.isEmpty() ? "no dims" : "dims " + new java.util.TreeMap<>(binding), seed, ms);
+        for (Param p : g.outputs()) {
+            out.println(summary(p, results.get(p.name())));
+        }
+        statLines.forEach(out::println);
         return 0;
     }
 
@@ -173,6 +183,9 @@ final class RunCommand implements Callable<Integer>, Main.FileCommand {
                 Path dir = path.toAbsolutePath().getParent();
                 if (dir == null || !Files.isDirectory(dir)) {
                     throw new CompileError(SourcePos.startOf(path.toString()), "cannot write: directory " + dir + " does not exist");
+                }
+                if (Files.isDirectory(path)) {
+                    throw new CompileError(SourcePos.startOf(path.toString()), "cannot write: it is a directory");
                 }
             }
             if (files.put(name, path) != null) {

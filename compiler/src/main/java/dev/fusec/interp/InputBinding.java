@@ -41,6 +41,11 @@ public final class InputBinding {
             for (int i = 0; i < t.rank(); i++) {
                 Dim d = p.type().shape().dim(i);
                 if (d.coeff() == 1 && d.symbols().size() == 1) {
+                    // As for --dim, a symbol is at least 1: an empty array must not bind T=0.
+                    if (t.dim(i) < 1 && !binding.containsKey(d.symbols().get(0))) {
+                        throw new CompileError(p.pos(), "input '" + p.name() + "' expects " + p.type()
+                                + " but was given shape " + Arrays.toString(t.shape()) + "; dim " + d + " must be at least 1");
+                    }
                     binding.putIfAbsent(d.symbols().get(0), (long) t.dim(i));
                 }
             }

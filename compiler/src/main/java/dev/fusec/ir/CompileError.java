@@ -18,6 +18,7 @@ public final class CompileError extends RuntimeException {
 
     /** {@code FILE:LINE:COL: error: MESSAGE}, on one line whatever the message holds. */
     public String render() {
-        return pos + ": error: " + getMessage().replace('\n', ' ').replace('\r', ' ');
+        // The file name too: a path may hold a newline, and the line must stay one line.
+        return (pos + ": error: " + getMessage()).replace('\n', ' ').replace('\r', ' ');
     }
 }

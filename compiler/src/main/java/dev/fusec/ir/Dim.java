@@ -14,6 +14,8 @@ import java.util.Optional;
 public record Dim(long coeff, List<String> symbols) {
     /** reshape's {@code -1}: the one dim computed from the others. */
     public static final Dim INFER = new Dim(-1, List.of());
+    /** Most factors a written dim may have ({@code S*B} has 2); products copy their symbols, so this keeps them cheap. */
+    public static final int MAX_FACTORS = 64;
 
     public Dim {
         symbols = List.copyOf(symbols.stream().sorted().toList());

@@ -237,6 +237,9 @@ public final class OpSyntax {
         String best = null;
         int bestDistance = 3;
         for (String known : OP_NAMES) {
+            if (Math.abs(name.length() - known.length()) >= bestDistance) {
+                continue; // too far apart whatever the letters; skipping keeps a megabyte-long name cheap
+            }
             int d = editDistance(name, known);
             if (d < bestDistance) {
                 bestDistance = d;
@@ -379,6 +382,10 @@ public final class OpSyntax {
             }
             if (!(n.value() instanceof Attr.ListOf(List<Attr> items))) {
                 throw new CompileError(n.pos(), op + ": " + name + " must be a list of dims, got " + n.value());
+            }
+            if (items.size() > Shape.MAX_RANK) {
+                throw new CompileError(n.pos(), op + ": " + name + " has " + items.size() + " dims; at most "
+                        + Shape.MAX_RANK + " are supported");
             }
             List<Dim> dims = new ArrayList<>();
             for (Attr item : items) {

@@ -7,6 +7,12 @@ import java.util.stream.Collectors;
 
 /** A tensor shape: dims from outermost to innermost, printed {@code [T, 4096]}. */
 public record Shape(List<Dim> dims) {
+    /**
+     * Most dims a written shape may have. Shapes of FFN blocks have 1 to 4; the bound keeps
+     * shape arithmetic linear on hostile input (rank 80000 took a minute to check).
+     */
+    public static final int MAX_RANK = 64;
+
     public Shape {
         dims = List.copyOf(dims);
     }

@@ -1,5 +1,6 @@
 package dev.fusec.ir;
 
+import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -113,12 +114,14 @@ public final class ShapeInference {
                     }
                 } else {
                     c.require(d.isStatic(), "split sizes need a static dim, but axis " + s.axis() + " of " + x + " is " + d);
-                    long sum = 0;
+                    // Summed exactly: a long sum can wrap around to the dim (sizes=[2^63-1, 2^63-1, 2, 8] on 8).
+                    BigInteger sum = BigInteger.ZERO;
                     for (long size : s.sizes()) {
-                        sum += size;
+                        sum = sum.add(BigInteger.valueOf(size));
                         outs.add(first.withShape(x.withDim(axis, Dim.of(size))));
                     }
-                    c.require(sum == d.value(), "split sizes " + s.sizes() + " sum to " + sum + ", not dim " + d + " of " + x);
+                    c.require(sum.equals(BigInteger.valueOf(d.value())),
+                            "split sizes " + s.sizes() + " sum to " + sum + ", not dim " + d + " of " + x);
                 }
                 yield outs;
             }
@@ -151,18 +154,22 @@ public final class ShapeInference {
                 yield List.of(first.withShape(new Shape(dims)));
             }
             case Op.SwiGlu s -> List.of(first.withShape(c.halve(first.shape())));
+            // halve first: it rejects a 0-D input, which bias and tokenWeights cannot take the last dim of.
             case Op.BiasSwiGlu s -> {
+                Shape out = c.halve(first.shape());
                 c.bias(first.shape(), in.get(1).shape());
-                yield List.of(first.withShape(c.halve(first.shape())));
+                yield List.of(first.withShape(out));
             }
             case Op.WeightedSwiGlu s -> {
+                Shape out = c.halve(first.shape());
                 c.tokenWeights(first.shape(), in.get(1).shape());
-                yield List.of(first.withShape(c.halve(first.shape())));
+                yield List.of(first.withShape(out));
             }
             case Op.WeightedBiasSwiGlu s -> {
+                Shape out = c.halve(first.shape());
                 c.bias(first.shape(), in.get(1).shape());
                 c.tokenWeights(first.shape(), in.get(2).shape());
-                yield List.of(first.withShape(c.halve(first.shape())));
+                yield List.of(first.withShape(out));
             }
             case Op.GateUp g -> List.of(first.withShape(c.gateUp(in, g.transposeB(), 2)));
             case Op.GateUpSwiGlu g -> List.of(first.withShape(c.gateUp(in, g.transposeB(), 1)));

@@ -178,9 +178,14 @@ public final class IrParser {
             throw new CompileError(new SourcePos(file, line, col + 1), text);
         }
 
+        /** What ANTLR wanted: "expecting {...}", or the one token of "missing '}' at ..." (else it is lost). */
         private static String expecting(String msg) {
             int i = msg.indexOf("expecting");
-            return i < 0 ? "" : "; " + msg.substring(i);
+            if (i >= 0) {
+                return "; " + msg.substring(i);
+            }
+            int at = msg.lastIndexOf(" at ");
+            return msg.startsWith("missing ") && at > 0 ? "; expecting " + msg.substring("missing ".length(), at) : "";
         }
     }
 
@@ -248,6 +253,9 @@ public final class IrParser {
             String d = t.dtype.getText();
             DType dtype = DType.parse(d).orElseThrow(() -> new CompileError(pos(t),
                     "unknown dtype '" + d + "'; expected f32, bf16, f16 or f8e4m3"));
+            if (t.dim().size() > Shape.MAX_RANK) {
+                throw new CompileError(pos(t), "type has " + t.dim().size() + " dims; at most " + Shape.MAX_RANK + " are supported");
+            }
             List<Dim> dims = new ArrayList<>();
             for (FirParser.DimContext dc : t.dim()) {
                 dims.add(dim(dc));
@@ -256,6 +264,10 @@ public final class IrParser {
         }
 
         private Dim dim(FirParser.DimContext dc) {
+            if (dc.dimFactor().size() > Dim.MAX_FACTORS) {
+                throw new CompileError(pos(dc), "dim has " + dc.dimFactor().size() + " factors; at most "
+                        + Dim.MAX_FACTORS + " are supported");
+            }
             Dim d = Dim.of(1);
             for (FirParser.DimFactorContext f : dc.dimFactor()) {
                 Dim factor = f.INT() != null ? Dim.of(integer(f.INT().getSymbol())) : Dim.sym(f.name().getText());
@@ -282,16 +294,17 @@ public final class IrParser {
                         + "); plain copies are not statements");
             }
             Node node = callNode(call, results);
-            for (int i = 0; i < results.size(); i++) {
-                if (!defined.add(results.get(i))) {
-                    throw new CompileError(pos(s.name(i)), "redefinition of '" + results.get(i) + "'");
-                }
-            }
+            // Bound twice in one statement is checked first: the loop below would call it a redefinition.
             for (int i = 0; i < results.size(); i++) {
                 for (int j = 0; j < i; j++) {
                     if (results.get(i).equals(results.get(j))) {
                         throw new CompileError(pos(s.name(i)), "'" + results.get(i) + "' is bound twice");
                     }
+                }
+            }
+            for (int i = 0; i < results.size(); i++) {
+                if (!defined.add(results.get(i))) {
+                    throw new CompileError(pos(s.name(i)), "redefinition of '" + results.get(i) + "'");
                 }
             }
             nodes.add(node);
