@@ -245,6 +245,19 @@ class FusionCliTest {
         assertTrue(two.contains("\\nf32[T, 8]\"") && two.contains("\\nf32[T, 4]\""), two);
     }
 
+    @Test
+    void dotDeclaresEachNodeOnce() throws IOException {
+        // A value named like the ids of the absorbed-node boxes once shared its box with one of them.
+        Path clash = write("clash.fir", LLAMA.replace("y = matmul", "h_absorbed_0 = matmul")
+                .replace("(y: f32[T, 8])", "(h_absorbed_0: f32[T, 8])").replace("return y", "return h_absorbed_0"));
+        String dot = ok("dot", clash.toString(), "--fused").out();
+        List<String> declared = dot.lines().map(l -> Pattern.compile("^\\s*(\"[^\"]+\") \\[").matcher(l))
+                .filter(Matcher::find).map(m -> m.group(1)).toList();
+        assertEquals(4 + 2 + 5 + 1, declared.size(), dot); // inputs, ops, absorbed boxes, output
+        assertEquals(declared.size(), new java.util.HashSet<>(declared).size(), "a node id is declared twice:\n" + dot);
+        assertTrue(dot.contains("\"op_h_absorbed_0\" [label=\"h_absorbed_0 = matmul(h, w_down)"), dot);
+    }
+
     private static boolean graphvizInstalled() {
         String path = System.getenv("PATH");
         if (path == null) {
