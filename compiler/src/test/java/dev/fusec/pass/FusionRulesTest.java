@@ -215,6 +215,72 @@ class FusionRulesTest {
         assertFiredOnce(f, "activation-first", "gate-up-swiglu");
     }
 
+    @Test
+    void anotherProjectionOfXDoesNotStealTheGate() {
+        // q reads x with the same weight shape; pairing it with gate (first come) once left up unmerged and no SwiGLU.
+        Fused f = assertFusesTo("q, gate, up of one x", """
+                graph g(x: f32[T, 8], wq: f32[8, 4], w_gate: f32[8, 4], w_up: f32[8, 4]) -> (h: f32[T, 4], q: f32[T, 4]) {
+                  q = matmul(x, wq)
+                  gate = matmul(x, w_gate)
+                  up = matmul(x, w_up)
+                  h = mul(silu(gate), up)
+                  return h, q
+                }
+                """, """
+                graph g(
+                    x: f32[T, 8],
+                    wq: f32[8, 4],
+                    w_gate: f32[8, 4],
+                    w_up: f32[8, 4],
+                ) -> (h: f32[T, 4], q: f32[T, 4]) {
+                  q = matmul(x, wq)
+                  h = gate_up_swiglu(x, w_gate, w_up)
+                  return h, q
+                }
+                """);
+        assertFiredOnce(f, "gate-up-merge", "gate-up-swiglu");
+    }
+
+    @Test
+    void twoFfnsOfOneInputPairUpCorrectly() {
+        // Interleaved definitions: each gate must meet its own up, whatever the order.
+        assertFusesTo("two ffns of x", """
+                graph g(x: f32[T, 8], wg1: f32[8, 4], wg2: f32[8, 4], wu1: f32[8, 4], wu2: f32[8, 4]) -> (h: f32[T, 4]) {
+                  g1 = matmul(x, wg1)
+                  g2 = matmul(x, wg2)
+                  u2 = matmul(x, wu2)
+                  u1 = matmul(x, wu1)
+                  h = add(mul(silu(g1), u1), mul(u2, silu(g2)))
+                  return h
+                }
+                """, """
+                graph g(
+                    x: f32[T, 8],
+                    wg1: f32[8, 4],
+                    wg2: f32[8, 4],
+                    wu1: f32[8, 4],
+                    wu2: f32[8, 4],
+                ) -> (h: f32[T, 4]) {
+                  mul_1 = gate_up_swiglu(x, wg1, wu1)
+                  mul_3 = gate_up_swiglu(x, wg2, wu2)
+                  h = add(mul_1, mul_3)
+                  return h
+                }
+                """);
+    }
+
+    @Test
+    void sameWeightInTheOtherLayoutIsNoDuplicate() {
+        assertNotFired("w and w^T", """
+                graph g(x: f32[T, 8], w: f32[8, 8]) -> (h: f32[T, 8]) {
+                  gate = matmul(x, w)
+                  up = matmul(x, w, transpose_b=true)
+                  h = mul(silu(gate), up)
+                  return h
+                }
+                """, "gate-up-merge", "matmul at 3:8 stores its weight in the other layout (transpose_b differs)");
+    }
+
     // ---- the swiglu family over an explicit split ----
 
     @Test
