@@ -43,7 +43,8 @@ class FusionPropertyTest {
 
     /** One generated graph and the facts the checks need about it. */
     record Case(int index, String text, Map<String, Long> dims, Family family, Kind kind, boolean bias, boolean weighted,
-                boolean swapped, boolean siluReturned, boolean gateReturned, String gateWeight, String upWeight) {
+                boolean swapped, boolean siluReturned, boolean gateReturned, boolean thirdProjection, String gateWeight,
+                String upWeight) {
         boolean extraUsers() {
             return siluReturned || gateReturned;
         }
@@ -71,7 +72,7 @@ class FusionPropertyTest {
         System.out.printf("%d random graphs, worst relative difference %.3e (tolerance %.0e); outcomes %s%n",
                 GRAPHS, worst, TranslationValidation.TOLERANCE, tally);
         // The generator must really reach every outcome, or the properties above prove little.
-        for (String outcome : List.of("gate_up_swiglu", "gate_up+weighted_swiglu", "swiglu", "swiglu/swapped",
+        for (String outcome : List.of("gate_up_swiglu", "gate_up_swiglu+third", "gate_up+weighted_swiglu", "swiglu", "swiglu/swapped",
                 "bias_swiglu", "weighted_swiglu", "weighted_bias_swiglu", "blocked", "mixed")) {
             assertTrue(tally.getOrDefault(outcome, 0) >= 5, "outcome " + outcome + " reached only "
                     + tally.getOrDefault(outcome, 0) + " times: " + tally);
@@ -81,7 +82,8 @@ class FusionPropertyTest {
     private static String describe(Case c) {
         return c.family() + (c.family() == Family.PROJECTIONS ? " " + c.kind() : "") + (c.bias() ? " bias" : "")
                 + (c.weighted() ? " weighted" : "") + (c.swapped() ? " swapped" : "") + (c.siluReturned() ? " silu-returned" : "")
-                + (c.gateReturned() ? " gate-returned" : "") + " dims " + c.dims();
+                + (c.gateReturned() ? " gate-returned" : "") + (c.thirdProjection() ? " third-projection" : "")
+                + " dims " + c.dims();
     }
 
     /** All the properties for one graph; returns its worst relative difference. */
@@ -135,6 +137,7 @@ class FusionPropertyTest {
                             List.of(fused.wGate(), fused.wUp(), fused.transposeB(), fused.glu().layout()));
                     assertEquals(1, f.ctx().hits().get("gate-up-swiglu"));
                     assertEquals(0, count(out, op -> op instanceof Op.Split || op instanceof Op.GateUp ? 1 : 0));
+                    outcome = c.thirdProjection() ? "gate_up_swiglu+third" : outcome;
                 } else {
                     assertTrue(gu != null, "gate_up");
                     assertEquals(List.of(c.gateWeight(), c.upWeight(), transposed, Layout.HALVES),
@@ -273,6 +276,8 @@ class FusionPropertyTest {
             boolean weighted = rnd.nextInt(3) == 0;
             boolean bias = false;
             boolean swapped;
+            boolean third = false;
+            List<String> extraOutputs = new ArrayList<>();
             Kind kind = Kind.MATMUL;
             String gateWeight = null;
             String upWeight = null;
@@ -287,18 +292,25 @@ class FusionPropertyTest {
                 boolean upLinear = kind == Kind.MIXED ? !gateLinear : gateLinear;
                 gate = fresh();
                 up = fresh();
+                // Another projection of x with the same weight shape (returned), before, between or after gate and up.
+                third = kind != Kind.MIXED && rnd.nextInt(5) == 0;
+                int thirdAt = rnd.nextInt(3);
                 swapped = rnd.nextBoolean(); // up projected first
+                thirdProjection(third && thirdAt == 0, x, h, i, gateLinear, extraOutputs);
                 if (swapped) {
                     upWeight = project(up, x, h, i, upLinear);
+                    thirdProjection(third && thirdAt == 1, x, h, i, gateLinear, extraOutputs);
                     gateWeight = project(gate, x, h, i, gateLinear);
                     act = silu(gate, siluReturned);
                 } else {
                     gateWeight = project(gate, x, h, i, gateLinear);
                     boolean siluEarly = rnd.nextBoolean();
                     act = siluEarly ? silu(gate, siluReturned) : null;
+                    thirdProjection(third && thirdAt == 1, x, h, i, gateLinear, extraOutputs);
                     upWeight = project(up, x, h, i, upLinear);
                     act = siluEarly ? act : silu(gate, siluReturned);
                 }
+                thirdProjection(third && thirdAt == 2, x, h, i, gateLinear, extraOutputs);
             } else {
                 String y;
                 if (rnd.nextBoolean()) {
@@ -350,13 +362,23 @@ class FusionPropertyTest {
             if (gateReturned) {
                 outputs.add(gate + ": f32[" + tokenShape(i) + "]");
             }
+            outputs.addAll(extraOutputs);
             StringBuilder text = new StringBuilder("graph " + fresh() + "(" + String.join(", ", inputs) + ") -> ("
                     + String.join(", ", outputs) + ") {\n");
             lines.forEach(l -> text.append("  ").append(l).append('\n'));
             text.append("  return ").append(outputs.stream().map(o -> o.substring(0, o.indexOf(':')))
                     .collect(Collectors.joining(", "))).append("\n}\n");
             return new Case(index, text.toString(), dims, family, kind, bias, weighted, swapped, siluReturned,
-                    gateReturned, gateWeight, upWeight);
+                    gateReturned, third, gateWeight, upWeight);
+        }
+
+        /** When {@code emit}: {@code q = proj(x, wq)}, shaped like gate's projection, returned so it stays. */
+        private void thirdProjection(boolean emit, String x, long h, long i, boolean linear, List<String> outputs) {
+            if (emit) {
+                String q = fresh();
+                project(q, x, h, i, linear);
+                outputs.add(q + ": f32[" + tokenShape(i) + "]");
+            }
         }
     }
 }
