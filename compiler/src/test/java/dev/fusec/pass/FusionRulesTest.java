@@ -31,7 +31,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * clamps bind, and each such test first proves that they do.
  */
 class FusionRulesTest {
-    static final Map<String, Long> DIMS = Map.of("T", 5L, "S", 3L, "B", 2L);
+    static final Map<String, Long> DIMS = Map.of("T", 5L, "S", 3L, "B", 2L, "H", 6L, "I", 3L);
     static final long[] SEEDS = {1, 2, 3};
     /** Input scale for clamped graphs: gate and up reach ~10x the limit 7. */
     static final double BIG = 20;
@@ -113,6 +113,50 @@ class FusionRulesTest {
                 """);
         assertFiredOnce(f, "gate-up-merge", "swiglu", "gate-up-swiglu");
         assertEquals(3, f.ctx().hits().values().stream().mapToInt(Integer::intValue).sum(), "only those three fire");
+    }
+
+    @Test
+    void bf16FfnAgreesWithinBf16Rounding() {
+        // Unfused, gate, up and silu(gate) are each rounded to bf16 (8 bits) when stored; fused, they stay in
+        // registers. So the two differ by a few bf16 steps, not by f32 noise: tolerance 4 * 2^-8.
+        Graph g = parse(LLAMA.replace("f32", "bf16"));
+        Fused f = fuse(g);
+        assertEquals(List.of("gate_up_swiglu", "matmul"), TranslationValidation.opNames(f.graph()));
+        double worst = 0;
+        for (long seed : SEEDS) {
+            worst = Math.max(worst, assertAgree("bf16 llama ffn (seed " + seed + ")", g, f.graph(), DIMS, seed, 1, 4.0 / 256));
+        }
+        assertTrue(worst > TranslationValidation.TOLERANCE, "bf16 rounding should show: " + worst);
+    }
+
+    @Test
+    void symbolicWidths() {
+        Fused f = assertFusesTo("symbolic H, I", """
+                graph g(x: f32[T, H], w_gate: f32[H, I], w_up: f32[H, I], y2: f32[T, 2*I], b: f32[2*I]) -> (h: f32[T, I], k: f32[T, I]) {
+                  gate = matmul(x, w_gate)
+                  up = matmul(x, w_up)
+                  h = mul(silu(gate), up)
+                  z = add(y2, b)
+                  p = reshape(z, shape=[T, I, 2])
+                  a, c = split(p, parts=2, axis=-1)
+                  k = mul(silu(reshape(a, shape=[T, I])), reshape(c, shape=[T, I]))
+                  return h, k
+                }
+                """, """
+                graph g(
+                    x: f32[T, H],
+                    w_gate: f32[H, I],
+                    w_up: f32[H, I],
+                    y2: f32[T, 2*I],
+                    b: f32[2*I],
+                ) -> (h: f32[T, I], k: f32[T, I]) {
+                  h = gate_up_swiglu(x, w_gate, w_up)
+                  k = bias_swiglu(y2, b, layout=interleaved)
+                  return h, k
+                }
+                """);
+        assertFiredOnce(f, "gate-up-merge", "bias-swiglu", "gate-up-swiglu");
+        assertEquals(2, f.ctx().hits().get("swiglu"));
     }
 
     @Test
