@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -40,7 +41,8 @@ class FusionRulesTest {
     private static Fused assertFusesTo(String label, String source, String expected, double scale) {
         Graph g = parse(source);
         Fused f = fuse(g);
-        assertEquals(expected, IrPrinter.print(f.graph()), label + ": fused IR");
+        assertEquals(expected, IrPrinter.print(Pipeline.fuse(g)), label + ": fused IR");
+        assertEquals(expected, IrPrinter.print(f.graph()), label + ": fused IR, verified after every pass");
         assertRoundTrips(f.graph());
         for (long seed : SEEDS) {
             assertAgree(label + " (seed " + seed + ")", g, f.graph(), DIMS, seed, scale);
@@ -364,40 +366,41 @@ class FusionRulesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"mul(h, w)", "mul(w, h)"})
-    void weightedSwiGluWithOneWeightPerToken(String mul) {
-        assertFusesTo(mul + " [T, 1]", """
-                graph g(y: f32[T, 8], w: f32[T, 1]) -> (out: f32[T, 4]) {
+    @CsvSource(delimiter = ';', value = {"T; mul(h, w)", "T; mul(w, h)", "S, B; mul(h, w)", "S, B; mul(w, h)"})
+    void weightedSwiGluWithOneWeightPerToken(String tokens, String mul) {
+        assertFusesTo(mul + " [" + tokens + ", 1]", """
+                graph g(y: f32[%1$s, 8], w: f32[%1$s, 1]) -> (out: f32[%1$s, 4]) {
                   g1, u1 = split(y, parts=2, axis=-1)
                   h = mul(silu(g1), u1)
-                  out = %s
+                  out = %2$s
                   return out
                 }
-                """.formatted(mul), """
-                graph g(y: f32[T, 8], w: f32[T, 1]) -> (out: f32[T, 4]) {
+                """.formatted(tokens, mul), """
+                graph g(y: f32[%1$s, 8], w: f32[%1$s, 1]) -> (out: f32[%1$s, 4]) {
                   out = weighted_swiglu(y, w)
                   return out
                 }
-                """);
+                """.formatted(tokens));
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"mul(h, w)", "mul(w, h)"})
-    void weightedBiasSwiGluOnThreeDims(String mul) {
-        Fused f = assertFusesTo(mul + " [S, B, 1]", """
-                graph g(y: f32[S, B, 8], bias: f32[8], w: f32[S, B, 1]) -> (out: f32[S, B, 4]) {
-                  z = add(bias, y)
+    @CsvSource(delimiter = ';', value = {"T; mul(h, w); add(y, bias)", "T; mul(w, h); add(bias, y)",
+            "S, B; mul(h, w); add(bias, y)", "S, B; mul(w, h); add(y, bias)"})
+    void weightedBiasSwiGlu(String tokens, String mul, String add) {
+        Fused f = assertFusesTo(mul + " [" + tokens + ", 1], " + add, """
+                graph g(y: f32[%1$s, 8], bias: f32[8], w: f32[%1$s, 1]) -> (out: f32[%1$s, 4]) {
+                  z = %3$s
                   g1, u1 = split(z, parts=2, axis=-1)
                   h = mul(silu(g1), u1)
-                  out = %s
+                  out = %2$s
                   return out
                 }
-                """.formatted(mul), """
-                graph g(y: f32[S, B, 8], bias: f32[8], w: f32[S, B, 1]) -> (out: f32[S, B, 4]) {
+                """.formatted(tokens, mul, add), """
+                graph g(y: f32[%1$s, 8], bias: f32[8], w: f32[%1$s, 1]) -> (out: f32[%1$s, 4]) {
                   out = weighted_bias_swiglu(y, bias, w)
                   return out
                 }
-                """);
+                """.formatted(tokens));
         assertFiredOnce(f, "swiglu", "bias-swiglu", "weighted-swiglu");
     }
 
