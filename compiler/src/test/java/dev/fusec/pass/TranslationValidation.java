@@ -13,7 +13,6 @@ import dev.fusec.ir.ShapeInference;
 import dev.fusec.parse.IrParser;
 import dev.fusec.parse.IrPrinter;
 import dev.fusec.runtime.Tensor;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -153,11 +152,5 @@ final class TranslationValidation {
     /** The events of one rule. */
     static List<Event> events(PassContext ctx, String rule) {
         return ctx.events().stream().filter(e -> e.rule().equals(rule)).toList();
-    }
-
-    static Set<String> firedRules(PassContext ctx) {
-        Set<String> out = new HashSet<>();
-        ctx.events().stream().filter(Event::fired).forEach(e -> out.add(e.rule()));
-        return out;
     }
 }
