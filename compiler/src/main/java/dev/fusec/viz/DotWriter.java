@@ -50,7 +50,8 @@ public final class DotWriter {
             List<Node> absorbed = n.absorbed();
             for (int i = 0; i < absorbed.size(); i++) {
                 Node a = absorbed.get(i);
-                String aid = id + "_absorbed_" + i;
+                // ':' is in no IR name, so this id cannot meet another node's "op_" + name.
+                String aid = id + ":absorbed:" + i;
                 sb.append("    ").append(quote(aid)).append(" [label=")
                         .append(quote(String.join(", ", a.results()) + " = " + a.op().opName() + "  @" + a.pos().lineCol()))
                         .append(", style=dotted, fontsize=9];\n");

@@ -42,7 +42,7 @@ public final class GateUpMerge implements Rule {
                 }
                 continue;
             }
-            if (m2.b().equals(m1.b())) {
+            if (m2.b().equals(m1.b()) && m2.transposeB() == m1.transposeB()) {
                 reasons.add("matmul at " + n.pos().lineCol() + " uses the same weight (a duplicate, left to cse)");
             } else if (m1.transposeB() != m2.transposeB()) {
                 reasons.add("matmul at " + n.pos().lineCol() + " stores its weight in the other layout (transpose_b differs)");
@@ -62,7 +62,17 @@ public final class GateUpMerge implements Rule {
         if (partners.isEmpty()) {
             return reasons.isEmpty() ? Match.NOT_APPLICABLE : Match.fail(String.join("; ", reasons));
         }
-        Node second = partners.stream().filter(p -> gated(s, first, p) || gated(s, p, first)).findFirst().orElse(partners.get(0));
+        Node second = partners.stream().filter(p -> gated(s, first, p) || gated(s, p, first)).findFirst().orElse(null);
+        if (second == null) {
+            // first is neither gate nor up of a SwiGLU: taking a partner that is would leave its own pair unmerged.
+            List<Node> free = partners.stream().filter(p -> partners.stream()
+                    .noneMatch(o -> o != p && (gated(s, p, o) || gated(s, o, p)))).toList();
+            if (free.isEmpty()) {
+                return Match.fail("the other matmuls of " + m1.a() + " pair up as gate and up of a SwiGLU; "
+                        + first.result() + " is not merged into their gate_up");
+            }
+            second = free.get(0);
+        }
         boolean secondIsGate = gated(s, second, first) && !gated(s, first, second);
         Node gate = secondIsGate ? second : first;
         Node up = secondIsGate ? first : second;

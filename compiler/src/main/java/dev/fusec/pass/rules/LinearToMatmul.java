@@ -17,6 +17,9 @@ public final class LinearToMatmul implements Rule {
     public Match match(Site s) {
         Node n = s.node();
         Op.Linear l = (Op.Linear) n.op();
+        if (s.type(l.x()).shape().rank() < 2) {
+            return Match.fail("input " + l.x() + " is " + s.type(l.x()).shape() + "; matmul needs at least [M, K], so linear stays");
+        }
         Op.MatMul mm = new Op.MatMul(l.x(), l.w(), true);
         if (l.bias().isEmpty()) {
             Node out = new Node(n.results(), mm, n.pos());

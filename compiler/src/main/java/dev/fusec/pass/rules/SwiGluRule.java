@@ -24,7 +24,10 @@ public final class SwiGluRule implements Rule {
     public String algebra() { return "mul(silu(split(y).0), split(y).1) -> swiglu(y)"; }
     public Class<? extends Op> root() { return Op.Binary.class; }
 
-    /** One operand traced back to a half of y: which split result, through which clamp and reshapes. */
+    /**
+     * One operand traced back to a half of y: which split result, through which clamp and reshapes;
+     * {@code chain} lists those nodes from the operand inwards, so each one's consumer is the one before.
+     */
     private record Half(String y, Node split, int index, boolean interleaved, Optional<Op.Clamp> clamp, List<Node> chain) {}
 
     @Override
@@ -60,6 +63,11 @@ public final class SwiGluRule implements Rule {
         if (gate.split() != up.split() || gate.index() == up.index()) {
             return Match.fail("gate and up do not come from the two halves of one split");
         }
+        // One half reshaped back to [..., I] and the other left [..., I, 1] broadcast to another shape.
+        if (gate.interleaved() != up.interleaved()) {
+            return Match.fail("gate and up are not read alike: only " + (gate.interleaved() ? "gate" : "up")
+                    + " is reshaped from [..., I, 1] to [..., I]");
+        }
         Layout layout;
         if (gate.interleaved()) {
             if (gate.index() != 0) {
@@ -92,14 +100,19 @@ public final class SwiGluRule implements Rule {
         if (busy.isPresent()) {
             return Match.fail(busy.get() + "; fusing would compute silu twice");
         }
+        // A clamp stays alive if it, or any chain node between it and silu/mul, has another user.
         for (Half h : List.of(gate, up)) {
-            for (Node n : h.chain()) {
-                if (n.op() instanceof Op.Clamp) {
-                    Node consumer = h == gate ? siluNode : s.node();
-                    Optional<String> clampBusy = s.otherUses(n.result(), consumer);
-                    if (clampBusy.isPresent()) {
-                        return Match.fail(clampBusy.get() + "; fusing would compute the clamp twice");
-                    }
+            int lastClamp = -1;
+            for (int i = 0; i < h.chain().size(); i++) {
+                if (h.chain().get(i).op() instanceof Op.Clamp) {
+                    lastClamp = i;
+                }
+            }
+            for (int i = 0; i <= lastClamp; i++) {
+                Node consumer = i > 0 ? h.chain().get(i - 1) : h == gate ? siluNode : s.node();
+                Optional<String> clampBusy = s.otherUses(h.chain().get(i).result(), consumer);
+                if (clampBusy.isPresent()) {
+                    return Match.fail(clampBusy.get() + "; fusing would compute the clamp twice");
                 }
             }
         }
