@@ -17,6 +17,10 @@ public final class LinearToMatmul implements Rule {
     public Match match(Site s) {
         Node n = s.node();
         Op.Linear l = (Op.Linear) n.op();
+        if (s.type(l.x()).shape().rank() < 2) {
+            // linear accepts a 1-D x; matmul does not, so a vector input stays a linear.
+            return Match.fail(l.x() + " is 1-D, and matmul needs at least 2-D");
+        }
         Op.MatMul mm = new Op.MatMul(l.x(), l.w(), true);
         if (l.bias().isEmpty()) {
             Node out = new Node(n.results(), mm, n.pos());
