@@ -30,6 +30,8 @@ final class Agreement {
      * both round every stored bf16 value, and a value that lies near a rounding boundary can land on
      * either neighbour: one ulp (<= 2^-7 relative). Such a flip in an intermediate reaches the output
      * through at most one more rounding, so two ulps at the output's largest magnitude bound it.
+     * (Measured on this suite: no difference at all; a missing rounding is caught separately, by
+     * checking that every element of a bf16 output is a bf16 value.)
      */
     static final double BF16 = 0x1p-6;
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.fusec.interp.Interpreter;
 import dev.fusec.ir.DType;
 import dev.fusec.ir.Graph;
+import dev.fusec.ir.Param;
 import dev.fusec.parse.IrParser;
 import dev.fusec.pass.Pipeline;
 import dev.fusec.runtime.KernelCache;
@@ -28,7 +29,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * <p>Tolerance: {@link Agreement#F32} for f32 graphs, {@link Agreement#BF16} for bf16 ones (their
  * justification is there). Each compiled graph is compared with the interpreter run of the same graph;
  * an f32 fused graph is also compared with the interpreter of the graph as written. Runs on 1 and 2
- * threads, and a second run of the same executor, must agree bit for bit.
+ * threads, and a second run of the same executor, must agree bit for bit, and every element of a
+ * bf16 output must be a bf16 value (the kernels' results are rounded when stored).
  */
 class CodegenAgreementTest {
     /** One graph and the bindings to run it at; {@code fusesTo}: ops fusion must produce, space-separated (null: none asked). */
@@ -143,6 +145,16 @@ class CodegenAgreementTest {
                   h = swiglu(y)
                   hi = swiglu(y, layout=interleaved)
                   return s, a, h, hi
+                }
+                """));
+        c.add(plain("rank-0 and one-element values", List.of(Map.of()), """
+                graph scalars(a: f32[], b: f32[1], v: f32[5])
+                    -> (s: f32[], t: f32[1], u: f32[5], w: f32[5]) {
+                  s = silu(a)
+                  t = add(a, b)
+                  u = mul(v, a)
+                  w = sub(clamp(v, min=0.0), b)
+                  return s, t, u, w
                 }
                 """));
         c.add(plain("split: parts and sizes, axis -1 and 0, a 2*T dim", T, """
@@ -401,6 +413,16 @@ class CodegenAgreementTest {
                 problems.addAll(Agreement.compare(what + " 1 thread", want, one, tol));
                 problems.addAll(Agreement.identical(what + " second run of the executor", one, again));
                 problems.addAll(Agreement.identical(what + " 2 threads vs 1", one, two));
+                for (Param p : g.outputs()) {
+                    // Stored as its dtype: every element of a bf16 output is a bf16 value.
+                    float[] d = one.get(p.name()).data();
+                    for (int i = 0; i < d.length; i++) {
+                        if (p.type().dtype().round(d[i]) != d[i]) {
+                            problems.add(what + ": " + p.name() + "[" + i + "] = " + d[i] + " is not a " + p.type().dtype() + " value");
+                            break;
+                        }
+                    }
+                }
                 if (f32 && e.getKey().equals("fused")) {
                     problems.addAll(Agreement.compare(what + " vs the graph as written", asWritten, one, tol));
                 }
