@@ -99,7 +99,7 @@ final class RunCommand implements Callable<Integer>, Main.FileCommand {
         Map<String, Tensor> results;
         List<String> statLines = new ArrayList<>();
         if (mode == Mode.interp) {
-            results = Interpreter.run(g, in);
+            results = Interpreter.run(g, in, binding);
         } else {
             Graph target = mode == Mode.fused ? Pipeline.fuse(g) : g;
             KernelCache cache = noCache ? null : new KernelCache(KernelCache.defaultDir());
@@ -107,7 +107,7 @@ final class RunCommand implements Callable<Integer>, Main.FileCommand {
             Executor executor = compiled.executor(binding);
             long runStart = System.nanoTime();
             try (Parallel par = new Parallel(workers)) {
-                results = compiled.run(executor, in, par);
+                results = compiled.run(executor, in, binding, par);
             }
             double runMs = (System.nanoTime() - runStart) / 1e6;
             if (stats) {

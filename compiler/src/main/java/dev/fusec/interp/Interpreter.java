@@ -35,7 +35,15 @@ public final class Interpreter {
 
     /** Runs {@code g} on {@code inputs} (already bound and checked); returns the outputs by name, in order. */
     public static Map<String, Tensor> run(Graph g, Map<String, Tensor> inputs) {
-        Map<String, Long> binding = InputBinding.bind(g, Map.of(), inputs);
+        return run(g, inputs, Map.of());
+    }
+
+    /**
+     * As {@link #run(Graph, Map)}, with dims bound explicitly: a dim like {@code S*B} or {@code 2*T}
+     * cannot be read off an input's shape, only checked against it.
+     */
+    public static Map<String, Tensor> run(Graph g, Map<String, Tensor> inputs, Map<String, Long> dims) {
+        Map<String, Long> binding = InputBinding.bind(g, dims, inputs);
         Interpreter in = new Interpreter(ShapeInference.infer(g), binding);
         for (Param p : g.inputs()) {
             in.values.put(p.name(), in.rounded(inputs.get(p.name()), p.type().dtype()));
