@@ -126,6 +126,24 @@ class RunModesTest {
                 || Math.abs(other.get(0).max() - interp.get(0).max()) > 1e-3, "seed 2 should differ from seed 1");
     }
 
+    /** S*B cannot be read off an input's shape: the --dim flags must reach every mode. */
+    @Test
+    void flattenedTokenDimsBoundByDimFlagsRunInEveryMode() throws IOException {
+        Path flat = dir.resolve("flat.fir");
+        Files.writeString(flat, """
+                graph flat(y: f32[S*B, 26], bias: f32[26]) -> (h: f32[S*B, 13]) {
+                  h = bias_swiglu(y, bias, layout=interleaved)
+                  return h
+                }
+                """);
+        List<Summary> interp = summaries(fusec("run", flat.toString(), "--mode", "interp", "--dim", "S=2", "--dim", "B=3"));
+        assertEquals(List.of("h: f32[6, 13]"), interp.stream().map(s -> s.name() + ": " + s.type()).toList());
+        for (String mode : List.of("fused", "unfused")) {
+            assertSameSummaries(interp, summaries(fusec("run", flat.toString(), "--mode", mode, "--dim", "S=2", "--dim", "B=3",
+                    "--no-cache")), mode);
+        }
+    }
+
     @Test
     void statsPrintsKernelMemoryAndStepLines() {
         Result fused = fusec("run", ffn.toString(), "--mode", "fused", "--dim", "T=3", "--stats", "--no-cache", "--threads", "2");

@@ -44,7 +44,7 @@ final class Agreement {
     static Map<String, Tensor> run(CompiledGraph cg, Map<String, Long> binding, Map<String, Tensor> in, int threads) {
         Executor ex = cg.executor(binding);
         try (Parallel par = new Parallel(threads)) {
-            return cg.run(ex, in, par);
+            return cg.run(ex, in, binding, par);
         }
     }
 

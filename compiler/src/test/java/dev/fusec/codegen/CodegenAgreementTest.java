@@ -212,6 +212,15 @@ class CodegenAgreementTest {
                   return r, s, f, t, flat
                 }
                 """));
+        c.add(plain("flattened tokens [S*B, ..]: dims only --dim can bind, reshaped back to [S, B, ..]", SB, """
+                graph flat(y: f32[S*B, 26], x: f32[S*B, 13], w: f32[13, 19], bias: f32[26])
+                    -> (h: f32[S*B, 13], m: f32[S*B, 19], r: f32[S, B, 13]) {
+                  h = bias_swiglu(y, bias)
+                  m = matmul(x, w)
+                  r = silu(reshape(h, shape=[S, B, 13]))
+                  return h, m, r
+                }
+                """));
         c.add(plain("transpose 2-D and 3-D permutations", SB, """
                 graph transposes(x: f32[S, 13], y: f32[S, B, 7])
                     -> (xt: f32[13, S], a: f32[B, S, 7], b: f32[7, S, B], c: f32[S, 7, B], d: f32[7, B, S],
@@ -397,17 +406,17 @@ class CodegenAgreementTest {
         List<String> problems = new ArrayList<>();
         for (Map<String, Long> binding : c.bindings()) {
             Map<String, Tensor> in = Agreement.inputs(g, binding, 7);
-            Map<String, Tensor> asWritten = Interpreter.run(g, in);
+            Map<String, Tensor> asWritten = Interpreter.run(g, in, binding);
             for (var e : compiled.entrySet()) {
                 String what = e.getKey() + " " + binding;
                 CompiledGraph cg = e.getValue();
-                Map<String, Tensor> want = e.getKey().equals("fused") ? Interpreter.run(fused, in) : asWritten;
+                Map<String, Tensor> want = e.getKey().equals("fused") ? Interpreter.run(fused, in, binding) : asWritten;
                 var executor = cg.executor(binding);
                 Map<String, Tensor> one;
                 Map<String, Tensor> again;
                 try (var par = new dev.fusec.runtime.Parallel(1)) {
-                    one = cg.run(executor, in, par);
-                    again = cg.run(executor, in, par);
+                    one = cg.run(executor, in, binding, par);
+                    again = cg.run(executor, in, binding, par);
                 }
                 Map<String, Tensor> two = Agreement.run(cg, binding, in, 2);
                 problems.addAll(Agreement.compare(what + " 1 thread", want, one, tol));
@@ -461,7 +470,7 @@ class CodegenAgreementTest {
         List<String> problems = new ArrayList<>();
         for (Map<String, Long> binding : tokens(1, 7, 13, 25)) {
             Map<String, Tensor> in = Agreement.inputs(g, binding, 11);
-            problems.addAll(Agreement.compare(lanes + " lanes " + binding, Interpreter.run(g, in),
+            problems.addAll(Agreement.compare(lanes + " lanes " + binding, Interpreter.run(g, in, binding),
                     Agreement.run(cg, binding, in, 2), Agreement.F32));
         }
         assertTrue(problems.isEmpty(), String.join("\n", problems));
