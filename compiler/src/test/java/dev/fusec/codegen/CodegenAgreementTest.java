@@ -147,6 +147,22 @@ class CodegenAgreementTest {
                   return s, a, h, hi
                 }
                 """));
+        c.add(plain("degenerate extents: K = 1, N = 1, I = 1, one-operand concat", T, """
+                graph tiny(x: f32[T, 1], w: f32[1, 1], w3: f32[1, 3], y: f32[T, 2], g: f32[T, 1], b: f32[2], tok: f32[T, 1])
+                    -> (m: f32[T, 1], m3: f32[T, 3], gu: f32[T, 2], gus: f32[T, 1], h: f32[T, 1], hb: f32[T, 1],
+                        d: f32[T, 2], db: f32[2], c: f32[T, 1], t: f32[1, T]) {
+                  m = matmul(x, w)
+                  m3 = matmul(x, w3)
+                  gu = gate_up(x, w, w, layout=interleaved)
+                  gus = gate_up_swiglu(x, w, w)
+                  h = swiglu(y, layout=interleaved)
+                  hb = weighted_bias_swiglu(y, b, tok, layout=swapped, limit=0.5)
+                  d, db = bias_swiglu_back(g, y, b)
+                  c = concat(x, axis=-1)
+                  t = transpose(x, perm=[1, 0])
+                  return m, m3, gu, gus, h, hb, d, db, c, t
+                }
+                """));
         c.add(plain("rank-0 and one-element values", List.of(Map.of()), """
                 graph scalars(a: f32[], b: f32[1], v: f32[5])
                     -> (s: f32[], t: f32[1], u: f32[5], w: f32[5]) {

@@ -79,9 +79,9 @@ class ExamplesAgreementTest {
                     weights.put(p.name(), in.get(p.name()));
                 }
             }
-            Map<String, Tensor> want = Interpreter.run(g, in);
+            Map<String, Tensor> want = Interpreter.run(g, in, binding);
             problems.addAll(Agreement.compare("unfused " + binding, want, Agreement.run(unfusedKernels, binding, in, 2), tol));
-            problems.addAll(Agreement.compare("fused " + binding, f32 ? want : Interpreter.run(fused, in),
+            problems.addAll(Agreement.compare("fused " + binding, f32 ? want : Interpreter.run(fused, in, binding),
                     Agreement.run(fusedKernels, binding, in, 2), tol));
         }
         assertTrue(problems.isEmpty(), file + ":\n" + String.join("\n", problems));
