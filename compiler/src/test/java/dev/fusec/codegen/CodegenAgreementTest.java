@@ -147,10 +147,10 @@ class CodegenAgreementTest {
                   return s, a, h, hi
                 }
                 """));
-        c.add(plain("degenerate extents: K = 1, N = 1, I = 1, one-operand concat", T, """
+        c.add(plain("degenerate extents (K = 1, N = 1, I = 1, one-operand concat) and bounds beyond the float range", T, """
                 graph tiny(x: f32[T, 1], w: f32[1, 1], w3: f32[1, 3], y: f32[T, 2], g: f32[T, 1], b: f32[2], tok: f32[T, 1])
                     -> (m: f32[T, 1], m3: f32[T, 3], gu: f32[T, 2], gus: f32[T, 1], h: f32[T, 1], hb: f32[T, 1],
-                        d: f32[T, 2], db: f32[2], c: f32[T, 1], t: f32[1, T]) {
+                        d: f32[T, 2], db: f32[2], c: f32[T, 1], t: f32[1, T], big: f32[T, 1], cl: f32[T, 2]) {
                   m = matmul(x, w)
                   m3 = matmul(x, w3)
                   gu = gate_up(x, w, w, layout=interleaved)
@@ -160,7 +160,9 @@ class CodegenAgreementTest {
                   d, db = bias_swiglu_back(g, y, b)
                   c = concat(x, axis=-1)
                   t = transpose(x, perm=[1, 0])
-                  return m, m3, gu, gus, h, hb, d, db, c, t
+                  big = gate_up_swiglu(x, w, w, limit=1e39)
+                  cl = clamp(swiglu_back(g, y, limit=1e39), min=-1e39, max=1e39)
+                  return m, m3, gu, gus, h, hb, d, db, c, t, big, cl
                 }
                 """));
         c.add(plain("rank-0 and one-element values", List.of(Map.of()), """
