@@ -75,6 +75,10 @@ public final class KernelCompiler {
 
     /** One javac task over every source; errors are a bug in a generator and carry javac's message. */
     static Map<String, byte[]> compile(List<KernelSource> sources) {
+        if (sources.isEmpty()) {
+            // A graph of views only has no kernels; javac refuses a task without sources.
+            return new LinkedHashMap<>();
+        }
         JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
         if (javac == null) {
             throw new IllegalStateException("no Java compiler in this runtime; fusec needs a full JDK 25, not a JRE");
