@@ -165,6 +165,13 @@ class CodegenAgreementTest {
                   return m, m3, gu, gus, h, hb, d, db, c, t, big, cl
                 }
                 """));
+        c.add(plain("no kernels at all: only views, and an input returned as it is", T, """
+                graph nothing(x: f32[T, 6]) -> (x: f32[T, 6], r: f32[T, 2, 3], f: f32[6*T]) {
+                  r = reshape(x, shape=[T, 2, 3])
+                  f = reshape(r, shape=[-1])
+                  return x, r, f
+                }
+                """));
         c.add(plain("rank-0 and one-element values", List.of(Map.of()), """
                 graph scalars(a: f32[], b: f32[1], v: f32[5])
                     -> (s: f32[], t: f32[1], u: f32[5], w: f32[5]) {

@@ -140,6 +140,14 @@ class KernelCacheTest {
     }
 
     @Test
+    void noSourcesIsNoKernels() {
+        KernelCache cache = new KernelCache(dir);
+        assertEquals(List.of(), KernelCompiler.load(List.of(), "species A", cache).kernels());
+        assertTrue(KernelCompiler.load(List.of(), "species A", cache).cacheHit());
+        assertEquals(List.of(), KernelCompiler.load(List.of(), "species A", null).kernels());
+    }
+
+    @Test
     void theKeyFollowsSourcesClassNamesAndSpecies() {
         String base = KernelCache.key(SOURCES, "FloatVector.SPECIES_256 (8 x f32)");
         assertEquals(base, KernelCache.key(List.copyOf(SOURCES), "FloatVector.SPECIES_256 (8 x f32)"), "deterministic");
