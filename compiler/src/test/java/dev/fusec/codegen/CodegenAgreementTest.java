@@ -8,7 +8,9 @@ import dev.fusec.ir.Graph;
 import dev.fusec.ir.Param;
 import dev.fusec.parse.IrParser;
 import dev.fusec.pass.Pipeline;
+import dev.fusec.runtime.Executor;
 import dev.fusec.runtime.KernelCache;
+import dev.fusec.runtime.Parallel;
 import dev.fusec.runtime.Tensor;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -436,10 +438,10 @@ class CodegenAgreementTest {
                 String what = e.getKey() + " " + binding;
                 CompiledGraph cg = e.getValue();
                 Map<String, Tensor> want = e.getKey().equals("fused") ? Interpreter.run(fused, in, binding) : asWritten;
-                var executor = cg.executor(binding);
+                Executor executor = cg.executor(binding);
                 Map<String, Tensor> one;
                 Map<String, Tensor> again;
-                try (var par = new dev.fusec.runtime.Parallel(1)) {
+                try (Parallel par = new Parallel(1)) {
                     one = cg.run(executor, in, binding, par);
                     again = cg.run(executor, in, binding, par);
                 }

@@ -188,11 +188,14 @@ class ExecutorTest {
         int y = p.output("y", 4);
         p.step(0, reads(x), y);
         Executor ex = new Executor(p.build(), List.of(new Map1(4, 1, 1)));
+        long once;
         try (Parallel par = new Parallel(1)) {
+            ex.run(new float[][] {new float[4]}, par);
+            once = ex.stepNanos()[0];
             ex.run(new float[][] {new float[4]}, par);
         }
         assertEquals(1, ex.stepNanos().length);
-        assertTrue(ex.stepNanos()[0] > 0);
+        assertTrue(once >= 0 && ex.stepNanos()[0] >= once, "times add up across runs");
         assertEquals(List.of("step0"), ex.stepLabels());
         ex.resetTimes();
         assertEquals(0, ex.stepNanos()[0]);
