@@ -115,7 +115,7 @@ final class RunCommand implements Callable<Integer>, Main.FileCommand {
             Executor executor = compiled.executor(binding);
             long runStart = System.nanoTime();
             try (Parallel par = new Parallel(workers)) {
-                results = compiled.run(executor, in, par);
+                results = compiled.run(executor, in, binding, par);
             }
             double runMs = (System.nanoTime() - runStart) / 1e6;
             if (stats) {

@@ -108,6 +108,12 @@ public final class CompiledGraph {
 
     /** Runs the graph once: binds dims from the inputs, executes, and returns the outputs by name. */
     public Map<String, Tensor> run(Executor ex, Map<String, Tensor> inputs, dev.fusec.runtime.Parallel par) {
+        return run(ex, inputs, Map.of(), par);
+    }
+
+    /** As {@link #run(Executor, Map, dev.fusec.runtime.Parallel)}, with dims the inputs' shapes cannot give (S*B). */
+    public Map<String, Tensor> run(Executor ex, Map<String, Tensor> inputs, Map<String, Long> dims,
+                                   dev.fusec.runtime.Parallel par) {
         float[][] in = new float[graph.inputs().size()][];
         for (int i = 0; i < in.length; i++) {
             Param p = graph.inputs().get(i);
@@ -122,7 +128,7 @@ public final class CompiledGraph {
             in[i] = d;
         }
         float[][] out = ex.run(in, par);
-        Map<String, Long> binding = InputBinding.bind(graph, Map.of(), inputs);
+        Map<String, Long> binding = InputBinding.bind(graph, dims, inputs);
         Map<String, Tensor> result = new LinkedHashMap<>();
         for (int i = 0; i < out.length; i++) {
             Param p = graph.outputs().get(i);

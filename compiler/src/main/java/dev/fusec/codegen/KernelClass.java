@@ -115,7 +115,9 @@ final class KernelClass {
                         Modifier.PRIVATE, Modifier.STATIC, Modifier.FINAL)
                 .initializer("$T.$L", JavaText.TYPES.get("FloatVector"), species.constant()).build());
         constants.forEach((k, v) -> {
-            TypeName type = v.equals("true") || v.equals("false") ? TypeName.BOOLEAN : v.endsWith("f") ? TypeName.FLOAT : TypeName.INT;
+            // Float literals end in f; a bound beyond the float range is spelled Float.POSITIVE_INFINITY.
+            TypeName type = v.equals("true") || v.equals("false") ? TypeName.BOOLEAN
+                    : v.endsWith("f") || v.startsWith("Float.") ? TypeName.FLOAT : TypeName.INT;
             t.addField(FieldSpec.builder(type, k, Modifier.PRIVATE, Modifier.STATIC, Modifier.FINAL).initializer("$L", v).build());
         });
         fields.forEach(t::addField);

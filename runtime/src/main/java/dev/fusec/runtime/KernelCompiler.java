@@ -37,9 +37,14 @@ public final class KernelCompiler {
      * is part of the cache key, since kernels are specialised on the vector width.
      */
     public static Loaded load(List<KernelSource> sources, String species, KernelCache cache) {
+        return load(sources, species, cache, true);
+    }
+
+    /** {@code readCache} false: compile even if an entry exists, and replace it. */
+    private static Loaded load(List<KernelSource> sources, String species, KernelCache cache, boolean readCache) {
         long t0 = System.nanoTime();
         String key = KernelCache.key(sources, species);
-        Optional<Map<String, byte[]>> cached = cache == null ? Optional.empty() : cache.load(key);
+        Optional<Map<String, byte[]>> cached = cache == null || !readCache ? Optional.empty() : cache.load(key);
         Map<String, byte[]> classes;
         boolean hit = false;
         if (cached.isPresent() && cached.get().keySet().containsAll(sources.stream().map(KernelSource::className).toList())) {
@@ -58,8 +63,8 @@ public final class KernelCompiler {
                 kernels.add((Kernel) KernelHost.instantiate(classes.get(s.className())));
             } catch (ReflectiveOperationException | LinkageError | ClassCastException e) {
                 if (hit) {
-                    // A cache entry that does not load is as bad as a corrupt one: compile afresh.
-                    return load(sources, species, null);
+                    // A cache entry that does not load is as bad as a corrupt one: compile afresh and replace it.
+                    return load(sources, species, cache, false);
                 }
                 throw new IllegalStateException("cannot load generated kernel " + s.className() + ": " + e, e);
             }
@@ -70,6 +75,10 @@ public final class KernelCompiler {
 
     /** One javac task over every source; errors are a bug in a generator and carry javac's message. */
     static Map<String, byte[]> compile(List<KernelSource> sources) {
+        if (sources.isEmpty()) {
+            // A graph of views only has no kernels; javac refuses a task without sources.
+            return new LinkedHashMap<>();
+        }
         JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
         if (javac == null) {
             throw new IllegalStateException("no Java compiler in this runtime; fusec needs a full JDK 25, not a JRE");

@@ -1,0 +1,309 @@
+package dev.fusec.runtime;
+
+import static dev.fusec.runtime.ProgramBuilder.reads;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The executor with hand-written kernels: prepared (packed) weights are made once per input array
+ * and reused across runs, computed operands are prepared every run, views and rounding behave, and
+ * the thread pool splits work so that 1 and 3 threads give the same bits. Weight packing is checked
+ * against a naive transpose-and-pack for odd sizes.
+ */
+class ExecutorTest {
+    /** out[i] = a[i] + prepare(b)[i], where prepare reverses b and counts its calls. */
+    static final class AddPrepared implements Kernel {
+        final int n;
+        final AtomicInteger prepares = new AtomicInteger();
+
+        AddPrepared(int n) {
+            this.n = n;
+        }
+
+        @Override
+        public void run(float[][] args, int[] sym, Parallel par) {
+            for (int i = 0; i < n; i++) {
+                args[2][i] = args[0][i] + args[1][i];
+            }
+        }
+
+        @Override
+        public int[] preparedOperands() {
+            return new int[] {1};
+        }
+
+        @Override
+        public float[] prepare(int operand, float[] data, Parallel par) {
+            assertEquals(1, operand);
+            prepares.incrementAndGet();
+            float[] r = new float[n];
+            for (int i = 0; i < n; i++) {
+                r[i] = data[n - 1 - i];
+            }
+            return r;
+        }
+    }
+
+    /** out[i] = f(in[i]) for i < n, split across the pool in ranges of at least {@code grain}. */
+    record Map1(int n, int grain, float scale) implements Kernel {
+        @Override
+        public void run(float[][] args, int[] sym, Parallel par) {
+            par.forRange(n, grain, (from, to) -> {
+                for (int i = from; i < to; i++) {
+                    args[1][i] = (float) Math.sin(args[0][i] * scale) + i;
+                }
+            });
+        }
+    }
+
+    @Test
+    void preparedWeightsArePackedOncePerInputArray() {
+        ProgramBuilder p = new ProgramBuilder();
+        int x = p.input("x", 4);
+        int w = p.input("w", 4);
+        int y = p.output("y", 4);
+        p.step(0, reads(x, w), y);
+        AddPrepared k = new AddPrepared(4);
+        Executor ex = new Executor(p.build(), List.of(k));
+        float[] xs = {1, 2, 3, 4};
+        float[] w1 = {10, 20, 30, 40};
+        float[] w2 = w1.clone();
+        try (Parallel par = new Parallel(1)) {
+            assertArrayEquals(new float[] {41, 32, 23, 14}, ex.run(new float[][] {xs, w1}, par)[0]);
+            assertArrayEquals(new float[] {41, 32, 23, 14}, ex.run(new float[][] {xs.clone(), w1}, par)[0]);
+            assertEquals(1, k.prepares.get(), "same weight array: packed once");
+            assertArrayEquals(new float[] {41, 32, 23, 14}, ex.run(new float[][] {xs, w2}, par)[0]);
+            assertEquals(2, k.prepares.get(), "a new weight array is packed again");
+            ex.run(new float[][] {xs, w2}, par);
+            assertEquals(2, k.prepares.get());
+            w1[0] = 100;
+            assertArrayEquals(new float[] {41, 32, 23, 104}, ex.run(new float[][] {xs, w1}, par)[0]);
+            assertEquals(3, k.prepares.get(), "back to the first array: packed again, with its current contents");
+        }
+    }
+
+    @Test
+    void computedOperandsArePreparedEveryRun() {
+        ProgramBuilder p = new ProgramBuilder();
+        int x = p.input("x", 3);
+        int h = p.intermediate("h", 3);
+        int y = p.output("y", 3);
+        p.step(0, reads(x), h).step(1, reads(x, h), y);
+        AddPrepared k = new AddPrepared(3);
+        Executor ex = new Executor(p.build(), List.of(new Map1(3, 1, 0), k));
+        try (Parallel par = new Parallel(1)) {
+            float[] xs = {1, 2, 3};
+            // h = [0, 1, 2] (sin(0) + i), reversed by prepare: y = x + [2, 1, 0].
+            assertArrayEquals(new float[] {3, 3, 3}, ex.run(new float[][] {xs}, par)[0]);
+            assertArrayEquals(new float[] {3, 3, 3}, ex.run(new float[][] {xs}, par)[0]);
+            assertEquals(2, k.prepares.get());
+        }
+    }
+
+    @Test
+    void anOutputThatIsAViewOfAnInputIsACopy() {
+        ProgramBuilder p = new ProgramBuilder();
+        int x = p.input("x", 3);
+        p.returns(p.view("v", x));
+        Executor ex = new Executor(p.build(), List.of());
+        float[] xs = {1, 2, 3};
+        float[] out;
+        try (Parallel par = new Parallel(1)) {
+            out = ex.run(new float[][] {xs}, par)[0];
+        }
+        assertArrayEquals(xs, out);
+        assertNotSame(xs, out);
+        out[0] = 9;
+        assertEquals(1, xs[0]);
+    }
+
+    @Test
+    void outputsOfOneRunAreNotOverwrittenByTheNext() {
+        ProgramBuilder p = new ProgramBuilder();
+        int x = p.input("x", 5);
+        int h = p.intermediate("h", 5);
+        p.returns(p.view("hv", h));
+        int y = p.output("y", 5);
+        p.step(0, reads(x), h).step(1, reads(h), y);
+        Executor ex = new Executor(p.build(), List.of(new Map1(5, 1, 1), new Map1(5, 1, 2)));
+        try (Parallel par = new Parallel(1)) {
+            float[][] first = ex.run(new float[][] {{1, 2, 3, 4, 5}}, par);
+            float[][] keep = {first[0].clone(), first[1].clone()};
+            ex.run(new float[][] {{-1, -2, -3, -4, -5}}, par);
+            assertArrayEquals(keep[0], first[0], "a returned view of a pooled buffer must be a copy");
+            assertArrayEquals(keep[1], first[1]);
+        }
+    }
+
+    @Test
+    void narrowValuesAreRoundedAfterTheirStep() {
+        ProgramBuilder p = new ProgramBuilder();
+        int x = p.input("x", 2);
+        int h = p.intermediate("h", 2, "bf16");
+        int y = p.output("y", 2);
+        p.step(0, reads(x), h).step(1, reads(h), y);
+        Kernel copy = (args, sym, par) -> System.arraycopy(args[0], 0, args[1], 0, 2);
+        Executor ex = new Executor(p.build(), List.of(copy, copy));
+        float v = 1.00390625f + 0x1p-12f; // between two bf16 values, nearer the upper
+        float[] out;
+        try (Parallel par = new Parallel(1)) {
+            out = ex.run(new float[][] {{v, 3f}}, par)[0];
+        }
+        assertArrayEquals(new float[] {Rounding.bf16(v), 3f}, out);
+        assertEquals(1.0078125f, out[0]);
+    }
+
+    @Test
+    void aShortInputIsRefusedByName() {
+        ProgramBuilder p = new ProgramBuilder();
+        int x = p.input("weights", 6);
+        int y = p.output("y", 6);
+        p.step(0, reads(x), y);
+        Executor ex = new Executor(p.build(), List.of(new Map1(6, 1, 1)));
+        try (Parallel par = new Parallel(1)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ex.run(new float[][] {new float[5]}, par));
+            assertTrue(e.getMessage().contains("weights") && e.getMessage().contains("5") && e.getMessage().contains("6"),
+                    e.getMessage());
+        }
+    }
+
+    @Test
+    void stepTimesAccumulateAndReset() {
+        ProgramBuilder p = new ProgramBuilder();
+        int x = p.input("x", 4);
+        int y = p.output("y", 4);
+        p.step(0, reads(x), y);
+        Executor ex = new Executor(p.build(), List.of(new Map1(4, 1, 1)));
+        long once;
+        try (Parallel par = new Parallel(1)) {
+            ex.run(new float[][] {new float[4]}, par);
+            once = ex.stepNanos()[0];
+            ex.run(new float[][] {new float[4]}, par);
+        }
+        assertEquals(1, ex.stepNanos().length);
+        assertTrue(once >= 0 && ex.stepNanos()[0] >= once, "times add up across runs");
+        assertEquals(List.of("step0"), ex.stepLabels());
+        ex.resetTimes();
+        assertEquals(0, ex.stepNanos()[0]);
+    }
+
+    @Test
+    void oneAndThreeThreadsGiveTheSameBits() {
+        int n = 10_007;
+        ProgramBuilder p = new ProgramBuilder();
+        int x = p.input("x", n);
+        int h = p.intermediate("h", n);
+        int y = p.output("y", n);
+        p.step(0, reads(x), h).step(1, reads(h), y);
+        float[] xs = new float[n];
+        SplittableRandom rng = new SplittableRandom(1);
+        for (int i = 0; i < n; i++) {
+            xs[i] = (float) rng.nextDouble(-3, 3);
+        }
+        List<Kernel> kernels = List.of(new Map1(n, 100, 1.5f), new Map1(n, 7, 0.25f));
+        float[] one;
+        float[] three;
+        try (Parallel par = new Parallel(1)) {
+            one = new Executor(p.build(), kernels).run(new float[][] {xs}, par)[0];
+        }
+        try (Parallel par = new Parallel(3)) {
+            three = new Executor(p.build(), kernels).run(new float[][] {xs}, par)[0];
+        }
+        assertArrayEquals(one, three);
+    }
+
+    /** Every index of [0, n) is run exactly once, in at most {@code threads} contiguous chunks. */
+    @ParameterizedTest
+    @CsvSource({"0, 1, 3", "1, 1, 3", "2, 1, 3", "7, 3, 3", "100, 1, 3", "100, 40, 3", "100, 34, 3", "99, 1, 2",
+            "1000, 1000, 4", "1000, 10, 1", "5, 0, 3"})
+    void forRangeCoversEveryIndexOnce(int n, int grain, int threads) {
+        AtomicIntegerArray hits = new AtomicIntegerArray(n);
+        Set<String> chunks = ConcurrentHashMap.newKeySet();
+        Set<String> callers = ConcurrentHashMap.newKeySet();
+        String caller = Thread.currentThread().getName();
+        try (Parallel par = new Parallel(threads)) {
+            par.forRange(n, grain, (from, to) -> {
+                chunks.add(from + ".." + to);
+                if (from == 0) {
+                    callers.add(Thread.currentThread().getName());
+                }
+                for (int i = from; i < to; i++) {
+                    hits.incrementAndGet(i);
+                }
+            });
+        }
+        for (int i = 0; i < n; i++) {
+            assertEquals(1, hits.get(i), "index " + i);
+        }
+        assertTrue(chunks.size() <= threads, chunks.toString());
+        assertTrue(chunks.size() <= Math.max(1, n / Math.max(grain, 1)), "ranges shorter than the grain use fewer threads: " + chunks);
+        assertEquals(Set.of(caller), callers, "the caller runs the first chunk");
+    }
+
+    @Test
+    void aKernelExceptionReachesTheCaller() {
+        try (Parallel par = new Parallel(3)) {
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> par.forRange(300, 1, (from, to) -> {
+                if (from > 0) {
+                    throw new IllegalStateException("boom at " + from);
+                }
+            }));
+            assertTrue(e.getMessage().startsWith("boom"), e.getMessage());
+        }
+        assertThrows(IllegalArgumentException.class, () -> new Parallel(0));
+    }
+
+    /** Naive packing: panel p, row k, column j holds W[k, p * nr + j] (zero past n). */
+    static float[] naivePanels(float[] w, int k, int n, int nr, boolean transposed) {
+        int panels = (n + nr - 1) / nr;
+        float[] out = new float[panels * k * nr];
+        for (int p = 0; p < panels; p++) {
+            for (int kk = 0; kk < k; kk++) {
+                for (int j = 0; j < nr; j++) {
+                    int col = p * nr + j;
+                    if (col < n) {
+                        out[(p * k + kk) * nr + j] = transposed ? w[col * k + kk] : w[kk * n + col];
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    @ParameterizedTest(name = "K={0} N={1} NR={2}")
+    @CsvSource({"1, 1, 8", "3, 5, 8", "13, 37, 16", "13, 37, 32", "8, 12, 16", "40, 50, 16", "7, 64, 16", "5, 200, 8",
+            "33, 17, 32"})
+    void packingMatchesANaivePack(int k, int n, int nr) {
+        float[] w = new float[k * n];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = i + 1;
+        }
+        List<String> problems = new ArrayList<>();
+        for (boolean transposed : new boolean[] {false, true}) {
+            float[] want = naivePanels(w, k, n, nr, transposed);
+            for (int threads : new int[] {1, 3}) {
+                try (Parallel par = new Parallel(threads)) {
+                    float[] got = Packing.panels(w, k, n, nr, transposed, par);
+                    if (!java.util.Arrays.equals(want, got)) {
+                        problems.add("transposed=" + transposed + " threads=" + threads);
+                    }
+                }
+            }
+        }
+        assertTrue(problems.isEmpty(), problems.toString());
+    }
+}
