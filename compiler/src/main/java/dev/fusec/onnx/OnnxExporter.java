@@ -16,10 +16,14 @@ import dev.fusec.onnx.OnnxGraphBuilder.Attribute;
 import dev.fusec.onnx.OnnxGraphBuilder.DimSpec;
 import dev.fusec.runtime.Tensor;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Writes a fusec graph as an ONNX model (IR version 8, opset 17, default domain only), so ONNX
@@ -45,6 +49,8 @@ public final class OnnxExporter {
     private final Map<String, TensorType> types;
     /** Symbolic dims fixed by the shapes of baked constants. */
     private final Map<String, Long> binding = new HashMap<>();
+    /** Inputs baked in as initializers. */
+    private final Set<String> baked = new HashSet<>();
 
     private OnnxExporter(Map<String, TensorType> types) {
         this.types = types;
@@ -81,6 +87,7 @@ public final class OnnxExporter {
             Param p = g.input(c.getKey()).orElseThrow(() -> new CompileError(g.pos(),
                     "constant '" + c.getKey() + "' is not an input of graph " + g.name()));
             bind(p, c.getValue());
+            baked.add(p.name());
             bytes += 4L * c.getValue().size();
         }
         if (bytes > Integer.MAX_VALUE - (1 << 20)) {
@@ -90,7 +97,7 @@ public final class OnnxExporter {
         for (Param p : g.inputs()) {
             Tensor c = constants.get(p.name());
             if (c != null) {
-                long[] dims = java.util.Arrays.stream(c.shape()).asLongStream().toArray();
+                long[] dims = Arrays.stream(c.shape()).asLongStream().toArray();
                 b.initializer(p.name(), dims, c.data());
             } else {
                 b.input(p.name(), dims(p.type().shape()));
@@ -115,7 +122,7 @@ public final class OnnxExporter {
     /** Checks a constant against its declaration and records the symbolic dims its shape fixes. */
     private void bind(Param p, Tensor t) {
         Shape declared = p.type().shape();
-        String want = "constant '" + p.name() + "' must have shape " + declared + ", got " + java.util.Arrays.toString(t.shape());
+        String want = "constant '" + p.name() + "' must have shape " + declared + ", got " + Arrays.toString(t.shape());
         if (t.rank() != declared.rank()) {
             throw new CompileError(p.pos(), want);
         }
@@ -199,12 +206,20 @@ public final class OnnxExporter {
             case Op.BiasSwiGlu s -> swiglu(n, s.y(), s.bias(), null, s.glu());
             case Op.WeightedSwiGlu s -> swiglu(n, s.y(), null, s.weights(), s.glu());
             case Op.WeightedBiasSwiGlu s -> swiglu(n, s.y(), s.bias(), s.weights(), s.glu());
-            // gate_up(x, wg, wu) = x @ place(wg, wu): one matmul over the weights placed by layout
+            // gate_up(x, wg, wu) = x @ place(wg, wu) = place(x @ wg, x @ wu)
             case Op.GateUp g -> {
                 String wg = weight(g.wGate(), g.transposeB());
                 String wu = weight(g.wUp(), g.transposeB());
-                String w = place(res + "_weight", wg, wu, g.layout(), 2, null);
-                b.node("MatMul", List.of(g.x(), w), n.results());
+                if (baked.contains(g.wGate()) && baked.contains(g.wUp())) {
+                    // constant weights: one matmul over the placed weights, which ORT folds once at load
+                    String w = place(res + "_weight", wg, wu, g.layout(), 2, null);
+                    b.node("MatMul", List.of(g.x(), w), n.results());
+                } else {
+                    // weights given per run: placing them would copy every weight on every run; place the products
+                    String gate = b.node("MatMul", res + "_gate", List.of(g.x(), wg));
+                    String up = b.node("MatMul", res + "_up", List.of(g.x(), wu));
+                    place(res, gate, up, g.layout(), rank(res), n.results());
+                }
             }
             // gate_up_swiglu(x, wg, wu) = silu(x @ wg) * (x @ wu): the layout does not change the result
             case Op.GateUpSwiGlu g -> {
@@ -236,7 +251,7 @@ public final class OnnxExporter {
         Dim d = xShape.dim((int) axis);
         List<Long> explicit = sizes;
         if (explicit.isEmpty() && d.isStatic()) {
-            explicit = java.util.Collections.nCopies(parts, d.value() / parts);
+            explicit = Collections.nCopies(parts, d.value() / parts);
         }
         List<String> in = explicit.isEmpty() ? List.of(x) : List.of(x, b.int64s("split_sizes", explicit));
         b.node("Split", in, results, Attribute.of("axis", axis));
@@ -308,7 +323,7 @@ public final class OnnxExporter {
                 String g = b.node("Unsqueeze", base + "_gate", List.of(gate, newAxis));
                 String u = b.node("Unsqueeze", base + "_up", List.of(up, newAxis));
                 String pairs = b.node("Concat", base + "_pairs", List.of(g, u), Attribute.of("axis", (long) rank));
-                List<Long> merged = new ArrayList<>(java.util.Collections.nCopies(rank - 1, 0L));
+                List<Long> merged = new ArrayList<>(Collections.nCopies(rank - 1, 0L));
                 merged.add(-1L);
                 b.node("Reshape", List.of(pairs, b.int64s("shape", merged)), out);
             }

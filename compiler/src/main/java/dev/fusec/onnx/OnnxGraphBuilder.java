@@ -117,9 +117,9 @@ final class OnnxGraphBuilder {
         });
     }
 
-    /** A 1-D int64 constant, e.g. a shape, axes or split sizes (shared between uses). */
+    /** A 1-D int64 constant, e.g. a shape, axes or split sizes, named by its role (shared between uses in that role). */
     String int64s(String hint, List<Long> values) {
-        String key = "i:" + values;
+        String key = "i:" + hint + ":" + values;
         return constants.computeIfAbsent(key, k -> {
             String name = fresh(hint);
             ProtoWriter t = new ProtoWriter();

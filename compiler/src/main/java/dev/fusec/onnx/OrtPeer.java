@@ -4,6 +4,7 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.OrtSession.SessionOptions;
 import ai.onnxruntime.TensorInfo;
@@ -45,7 +46,8 @@ public final class OrtPeer implements AutoCloseable {
 
     /**
      * A session over {@code model}; when {@code optimizedModelPath} is given, ORT writes the model it
-     * actually runs there (after its fusions) as .onnx, which {@link #optimizedOpTypes()} reads.
+     * actually runs there (after its fusions) as .onnx, which {@link #optimizedOpTypes()} reads. That
+     * file may hold layouts specific to this machine's CPU (NCHWc): it is for inspection, not for shipping.
      */
     public OrtPeer(byte[] model, int threads, Path optimizedModelPath) {
         if (threads < 1) {
@@ -59,6 +61,9 @@ public final class OrtPeer implements AutoCloseable {
             opts.setExecutionMode(SessionOptions.ExecutionMode.SEQUENTIAL);
             opts.addConfigEntry("session.intra_op.allow_spinning", "0");
             opts.addConfigEntry("session.inter_op.allow_spinning", "0");
+            // Errors only: saving the optimised model otherwise warns on stderr, on every session, that it
+            // may hold layouts specific to this CPU (true, and said in the constructor's documentation).
+            opts.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
             if (optimizedModelPath != null) {
                 opts.setOptimizedModelFilePath(optimizedModelPath.toString());
             }
