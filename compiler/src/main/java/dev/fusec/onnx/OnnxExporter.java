@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * Writes a fusec graph as an ONNX model (IR version 8, opset 17, default domain only), so ONNX
@@ -82,13 +83,24 @@ public final class OnnxExporter {
         }
         b.reserve(types.keySet());
 
+        for (String name : new TreeMap<>(constants).keySet()) {
+            if (g.input(name).isEmpty()) {
+                throw new CompileError(g.pos(), "constant '" + name + "' is not an input of graph " + g.name());
+            }
+        }
         long bytes = 0;
-        for (Map.Entry<String, Tensor> c : constants.entrySet()) {
-            Param p = g.input(c.getKey()).orElseThrow(() -> new CompileError(g.pos(),
-                    "constant '" + c.getKey() + "' is not an input of graph " + g.name()));
-            bind(p, c.getValue());
-            baked.add(p.name());
-            bytes += 4L * c.getValue().size();
+        for (Param p : g.inputs()) {
+            Tensor c = constants.get(p.name());
+            if (c != null) {
+                bind(p, c);
+                baked.add(p.name());
+                bytes += 4L * c.size();
+            }
+        }
+        for (Param p : g.inputs()) {
+            if (baked.contains(p.name())) {
+                checkBound(p, constants.get(p.name()));
+            }
         }
         if (bytes > Integer.MAX_VALUE - (1 << 20)) {
             throw new CompileError(g.pos(), "baked constants take " + bytes + " bytes; an ONNX model without"
@@ -139,10 +151,20 @@ public final class OnnxExporter {
                 }
             }
         }
+    }
+
+    /** After every constant is bound: each dim of a constant, symbolic ones included, equals its value. */
+    private void checkBound(Param p, Tensor t) {
+        Shape declared = p.type().shape();
         for (int i = 0; i < t.rank(); i++) {
             Optional<Long> v = declared.dim(i).evaluate(binding);
-            if (v.isPresent() && v.get() != t.dim(i)) {
-                throw new CompileError(p.pos(), want);
+            if (v.isEmpty()) {
+                throw new CompileError(p.pos(), "constant '" + p.name() + "': dim " + declared.dim(i) + " of " + declared
+                        + " is not fixed by any constant's shape, so its extent " + t.dim(i) + " cannot be checked");
+            }
+            if (v.get() != t.dim(i)) {
+                throw new CompileError(p.pos(), "constant '" + p.name() + "' must have shape " + declared + " = "
+                        + new TreeMap<>(binding) + ", got " + Arrays.toString(t.shape()));
             }
         }
     }

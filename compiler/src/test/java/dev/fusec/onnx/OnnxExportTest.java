@@ -318,5 +318,20 @@ class OnnxExportTest {
         CompileError shape = assertThrows(CompileError.class, () -> OnnxExporter.export(g, Map.of("w_up", Tensor.zeros(12, 8))));
         assertEquals("constant 'w_up' must have shape [8, 12], got [12, 8]", shape.getMessage());
         assertFalse(OnnxExporter.export(g, Map.of("x", Tensor.zeros(3, 8))).length == 0);
+
+        Graph tokens = OrtAgreement.parse("""
+                graph tok(y: f32[T, 8], w: f32[T, 1], r: f32[S*B, 4]) -> (o: f32[T, 4]) {
+                  o = weighted_swiglu(y, w)
+                  return o
+                }
+                """);
+        CompileError clash = assertThrows(CompileError.class, () -> OnnxExporter.export(tokens,
+                Map.of("y", Tensor.zeros(3, 8), "w", Tensor.zeros(4, 1))));
+        assertEquals("test.fir:1:25: error: constant 'w' must have shape [T, 1], got [4, 1] (T is 3 in another constant)",
+                clash.render());
+        CompileError unfixed = assertThrows(CompileError.class, () -> OnnxExporter.export(tokens,
+                Map.of("r", Tensor.zeros(6, 4))));
+        assertEquals("test.fir:1:39: error: constant 'r': dim B*S of [B*S, 4] is not fixed by any constant's shape,"
+                + " so its extent 6 cannot be checked", unfixed.render());
     }
 }
