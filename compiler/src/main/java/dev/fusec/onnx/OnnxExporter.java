@@ -36,10 +36,28 @@ import java.util.TreeMap;
  *   <li>Constants given by the caller become float initializers (raw little-endian data) and leave the
  *       graph inputs; the symbolic dims they fix are written as numbers elsewhere too.</li>
  *   <li>Every other input and every output becomes a FLOAT ValueInfo; symbolic dims become dim_param
- *       ({@code T}, {@code S*B}).</li>
+ *       as the IR prints them ({@code T}; {@code S*B} is spelled {@code B*S}).</li>
  *   <li>Each node maps to standard ONNX ops; fused ops are decomposed into the same standard ops,
- *       so any graph exports, and the model computes what the interpreter computes.</li>
+ *       so any graph exports, and the model computes what the interpreter computes:</li>
  * </ol>
+ * <pre>
+ * matmul             MatMul; transpose_b: Transpose(perm=[1,0]) of the weight first
+ * linear             Transpose + MatMul (+ Add bias)
+ * add, sub, mul      Add, Sub, Mul
+ * silu, sigmoid      Sigmoid + Mul, Sigmoid
+ * clamp              Clip (bounds as scalar initializers, "" for a missing one)
+ * split, concat      Split (int64 sizes initializer, axis), Concat (axis)
+ * reshape            Reshape (int64 shape: numbers, 0 = copy the input's dim, at most one -1)
+ * transpose          Transpose (perm)
+ * *swiglu            [Add bias] + gate/up by layout: Split (halves, swapped) or two Slices of step 2
+ *                    (interleaved) + [Clip, Clip for limit] + Sigmoid + Mul + Mul [+ Mul weights]
+ * gate_up            constant weights: MatMul over the weights placed by layout; else MatMul, MatMul
+ *                    and the products placed: Concat, or Unsqueeze x2 + Concat + Reshape (interleaved)
+ * gate_up_swiglu     MatMul, MatMul + [Clip x2] + Sigmoid + Mul + Mul
+ * *swiglu_back       gate/up as above, Sigmoid, Sub, Mul, Add for the derivative, [LessOrEqual, Abs,
+ *                    Where for limit], placed as gate_up; db: ReduceSum over leading dims; dw: Mul +
+ *                    ReduceSum over the last dim (keepdims)
+ * </pre>
  * Not an importer, and no external-data files: a model over 2 GiB is refused.
  */
 public final class OnnxExporter {
@@ -50,6 +68,8 @@ public final class OnnxExporter {
     private final Map<String, TensorType> types;
     /** Symbolic dims fixed by the shapes of baked constants. */
     private final Map<String, Long> binding = new HashMap<>();
+    /** Weights already transposed, by name. */
+    private final Map<String, String> transposed = new HashMap<>();
     /** Inputs baked in as initializers. */
     private final Set<String> baked = new HashSet<>();
 
@@ -255,12 +275,13 @@ public final class OnnxExporter {
         }
     }
 
-    /** {@code w}, or a Transpose of it (w^T for a [N, K] weight); ORT folds it when w is a constant. */
-    private String weight(String w, boolean transposed) {
-        if (!transposed) {
+    /** {@code w}, or its Transpose (one per weight) for a [N, K] weight; ORT folds it when w is a constant. */
+    private String weight(String w, boolean transpose) {
+        if (!transpose) {
             return w;
         }
-        return b.node("Transpose", w + "_t", List.of(w), Attribute.ofInts("perm", List.of(1L, 0L)));
+        return transposed.computeIfAbsent(w, k ->
+                b.node("Transpose", w + "_t", List.of(w), Attribute.ofInts("perm", List.of(1L, 0L))));
     }
 
     private long axis(String value, int axis) {
