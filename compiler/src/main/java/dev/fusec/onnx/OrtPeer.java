@@ -1,0 +1,139 @@
+package dev.fusec.onnx;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtLoggingLevel;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.OrtSession.SessionOptions;
+import ai.onnxruntime.TensorInfo;
+import dev.fusec.runtime.Tensor;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.FloatBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * ONNX Runtime (CPU) as a benchmark peer: one session over a model {@link OnnxExporter} wrote, in its
+ * best configuration for a fair comparison (all graph optimisations, a fixed intra-op thread count,
+ * no spinning threads that would steal cores from whatever runs next). Never used by {@code fusec run}.
+ *
+ * <p>Inputs are float32 tensors; an input passed again as the same array (same shape) reuses the
+ * OnnxTensor made the first time, so a timing loop measures the session run and not the copy into
+ * native memory. That tensor holds the values the array had then: pass a new array for new values.
+ */
+public final class OrtPeer implements AutoCloseable {
+    private final OrtEnvironment env = OrtEnvironment.getEnvironment();
+    private final OrtSession session;
+    private final Optional<Path> optimizedModel;
+    private final Map<String, CachedInput> inputs = new HashMap<>();
+
+    private record CachedInput(float[] array, int[] shape, OnnxTensor tensor) {}
+
+    /** A session over {@code model} with {@code threads} intra-op threads. */
+    public OrtPeer(byte[] model, int threads) {
+        this(model, threads, null);
+    }
+
+    /**
+     * A session over {@code model}; when {@code optimizedModelPath} is given, ORT writes the model it
+     * actually runs there (after its fusions) as .onnx, which {@link #optimizedOpTypes()} reads. That
+     * file may hold layouts specific to this machine's CPU (NCHWc): it is for inspection, not for shipping.
+     */
+    public OrtPeer(byte[] model, int threads, Path optimizedModelPath) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be at least 1, got " + threads);
+        }
+        this.optimizedModel = Optional.ofNullable(optimizedModelPath);
+        try (SessionOptions opts = new SessionOptions()) {
+            opts.setOptimizationLevel(SessionOptions.OptLevel.ALL_OPT);
+            opts.setIntraOpNumThreads(threads);
+            opts.setInterOpNumThreads(1);
+            opts.setExecutionMode(SessionOptions.ExecutionMode.SEQUENTIAL);
+            opts.addConfigEntry("session.intra_op.allow_spinning", "0");
+            opts.addConfigEntry("session.inter_op.allow_spinning", "0");
+            // Errors only: saving the optimised model otherwise warns on stderr, on every session, that it
+            // may hold layouts specific to this CPU (true, and said in the constructor's documentation).
+            opts.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
+            if (optimizedModelPath != null) {
+                opts.setOptimizedModelFilePath(optimizedModelPath.toString());
+            }
+            this.session = env.createSession(model, opts);
+        } catch (OrtException e) {
+            throw new IllegalStateException("ONNX Runtime refused the model: " + e.getMessage(), e);
+        }
+    }
+
+    /** Runs the model; every graph input must be given. Outputs by name, in the model's order. */
+    public Map<String, Tensor> run(Map<String, Tensor> in) {
+        Map<String, OnnxTensor> feed = new LinkedHashMap<>();
+        try {
+            for (Map.Entry<String, Tensor> e : in.entrySet()) {
+                feed.put(e.getKey(), tensorFor(e.getKey(), e.getValue()));
+            }
+            try (OrtSession.Result result = session.run(feed)) {
+                Map<String, Tensor> out = new LinkedHashMap<>();
+                for (Map.Entry<String, OnnxValue> e : result) {
+                    OnnxTensor t = (OnnxTensor) e.getValue();
+                    long[] dims = ((TensorInfo) t.getInfo()).getShape();
+                    int[] shape = Arrays.stream(dims).mapToInt(Math::toIntExact).toArray();
+                    FloatBuffer fb = t.getFloatBuffer();
+                    float[] data = new float[fb.remaining()];
+                    fb.get(data);
+                    out.put(e.getKey(), new Tensor(shape, data));
+                }
+                return out;
+            }
+        } catch (OrtException e) {
+            throw new IllegalStateException("ONNX Runtime run failed: " + e.getMessage(), e);
+        }
+    }
+
+    private OnnxTensor tensorFor(String name, Tensor t) throws OrtException {
+        CachedInput c = inputs.get(name);
+        if (c != null && c.array() == t.data() && Arrays.equals(c.shape(), t.shape())) {
+            return c.tensor();
+        }
+        long[] dims = Arrays.stream(t.shape()).asLongStream().toArray();
+        OnnxTensor tensor = OnnxTensor.createTensor(env, FloatBuffer.wrap(t.data()), dims);
+        if (c != null) {
+            c.tensor().close();
+        }
+        inputs.put(name, new CachedInput(t.data(), t.shape(), tensor));
+        return tensor;
+    }
+
+    /**
+     * The distinct op types of the model ORT runs after its optimisations, in node order (a fused op of
+     * the com.microsoft domain shows as e.g. {@code FusedMatMul}); needs an optimised-model path.
+     */
+    public List<String> optimizedOpTypes() {
+        Path p = optimizedModel.orElseThrow(() -> new IllegalStateException(
+                "no optimised model path was given to this OrtPeer"));
+        try {
+            return List.copyOf(new LinkedHashSet<>(OnnxOpTypes.of(Files.readAllBytes(p))));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Override
+    public void close() {
+        inputs.values().forEach(c -> c.tensor().close());
+        inputs.clear();
+        try {
+            session.close();
+        } catch (OrtException e) {
+            throw new IllegalStateException("ONNX Runtime failed to close the session: " + e.getMessage(), e);
+        }
+    }
+}
