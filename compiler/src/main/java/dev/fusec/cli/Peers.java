@@ -1,13 +1,64 @@
 package dev.fusec.cli;
 
 import dev.fusec.bench.Benchmark;
+import dev.fusec.ir.Graph;
+import dev.fusec.ir.Param;
+import dev.fusec.onnx.OnnxExporter;
+import dev.fusec.onnx.OrtPeer;
+import dev.fusec.runtime.Tensor;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
-/** The benchmark peers this build knows. */
+/**
+ * The benchmark peers: ONNX Runtime (CPU) on fusec's own ONNX export of the unfused graph. Its best
+ * configuration: inputs with only static dims (weights, biases) baked in as initializers so ORT can
+ * pre-pack them, all graph optimisations, the same intra-op thread count, spinning off. One session
+ * per rotated input copy, so ORT reads its weights from memory exactly as fusec does.
+ */
 final class Peers {
     private Peers() {}
 
     static List<Benchmark.PeerFactory> available() {
-        return List.of();
+        return List.of(Peers::ort);
+    }
+
+    private static Benchmark.Runner ort(Graph g, List<Map<String, Tensor>> copies, int threads) {
+        List<OrtPeer> sessions = new ArrayList<>();
+        List<Map<String, Tensor>> fed = new ArrayList<>();
+        for (Map<String, Tensor> inputs : copies) {
+            Map<String, Tensor> constants = new HashMap<>();
+            Map<String, Tensor> rest = new LinkedHashMap<>();
+            for (Param p : g.inputs()) {
+                boolean weight = p.type().shape().dims().stream().allMatch(d -> d.isStatic());
+                (weight ? constants : rest).put(p.name(), inputs.get(p.name()));
+            }
+            sessions.add(new OrtPeer(OnnxExporter.export(g, constants), threads));
+            fed.add(rest);
+        }
+        return new Benchmark.Runner() {
+            private Map<String, Tensor> last = Map.of();
+
+            public String mode() {
+                return "ort";
+            }
+
+            public void run(int copy) {
+                Map<String, Tensor> out = sessions.get(copy).run(fed.get(copy));
+                if (copy == 0) {
+                    last = out;
+                }
+            }
+
+            public Map<String, Tensor> outputs() {
+                return last;
+            }
+
+            public void close() {
+                sessions.forEach(OrtPeer::close);
+            }
+        };
     }
 }
