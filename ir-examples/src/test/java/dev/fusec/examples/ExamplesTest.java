@@ -17,6 +17,7 @@ import dev.fusec.ir.ShapeInference;
 import dev.fusec.ir.TensorType;
 import dev.fusec.parse.IrParser;
 import dev.fusec.parse.IrPrinter;
+import dev.fusec.pass.Pipeline;
 import dev.fusec.runtime.Tensor;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -47,6 +48,10 @@ class ExamplesTest {
     private static final Path DIR = Path.of(System.getProperty("basedir", "")).toAbsolutePath();
     private static final Path GOLDEN = DIR.resolve("golden");
     private static final String GOLDEN_SUFFIX = ".check.txt";
+    private static final String FUSED_SUFFIX = ".fused.fir";
+    /** Fused vs source under the interpreter: |a - b| <= 1e-5 * max|b| (f32), 4 bf16 steps for bf16 graphs. */
+    private static final double F32_TOLERANCE = 1e-5;
+    private static final double BF16_TOLERANCE = 4.0 / 256;
     /** {@code -Dfusec.updateGolden=true} rewrites the golden files from the current output instead of comparing. */
     private static final boolean UPDATE = Boolean.getBoolean("fusec.updateGolden");
     private static final int MIN_EXAMPLES = 14;
@@ -61,7 +66,9 @@ class ExamplesTest {
                 inFile(file, "fusec check output equals the golden file", () -> golden(file)),
                 inFile(file, "print then parse gives the same graph", () -> roundTrip(file)),
                 inFile(file, "the CLI prints the golden file and exits 0", () -> cli(file)),
-                inFile(file, "interpreter outputs have the inferred shapes and finite values", () -> interpret(file)))));
+                inFile(file, "interpreter outputs have the inferred shapes and finite values", () -> interpret(file)),
+                inFile(file, "fusec fuse output equals the golden fused IR", () -> fusedGolden(file)),
+                inFile(file, "fused graph computes what the source computes (interpreter)", () -> translationValidation(file)))));
     }
 
     /** A test whose failure message starts with the example's file name, since reports show only indices. */
@@ -88,8 +95,8 @@ class ExamplesTest {
         List<String> stale = new ArrayList<>();
         try (Stream<Path> s = Files.list(GOLDEN)) {
             s.map(p -> p.getFileName().toString())
-                    .filter(n -> n.endsWith(GOLDEN_SUFFIX))
-                    .map(n -> n.substring(0, n.length() - GOLDEN_SUFFIX.length()))
+                    .filter(n -> n.endsWith(GOLDEN_SUFFIX) || n.endsWith(FUSED_SUFFIX))
+                    .map(n -> n.substring(0, n.length() - (n.endsWith(GOLDEN_SUFFIX) ? GOLDEN_SUFFIX : FUSED_SUFFIX).length()))
                     .filter(n -> !Files.exists(DIR.resolve(n + ".fir")))
                     .forEach(stale::add);
         }
@@ -199,6 +206,46 @@ class ExamplesTest {
                 nonZero |= d[i] != 0;
             }
             assertTrue(nonZero, p.name() + " is all zeros on random inputs");
+        }
+    }
+
+    /** The fused IR of every example is checked in, and it parses and checks. */
+    private static void fusedGolden(Path file) throws IOException {
+        Graph fused = Pipeline.fuse(IrParser.parseFile(file));
+        String actual = IrPrinter.print(fused);
+        Path golden = GOLDEN.resolve(stem(file) + FUSED_SUFFIX);
+        if (UPDATE) {
+            Files.writeString(golden, actual, StandardCharsets.UTF_8);
+            return;
+        }
+        if (!Files.exists(golden)) {
+            fail("no golden file " + DIR.relativize(golden) + "; create it with mvn verify -Dfusec.updateGolden=true");
+        }
+        assertSameText(Files.readString(golden, StandardCharsets.UTF_8), actual, golden);
+        ShapeInference.infer(IrParser.parse(golden.toString(), actual));
+    }
+
+    /** The interpreter runs the example before and after fusion on the same random inputs. */
+    private static void translationValidation(Path file) {
+        Graph g = IrParser.parseFile(file);
+        Graph fused = Pipeline.fuse(g);
+        Map<String, Long> binding = InputBinding.bind(g, DIMS, Map.of());
+        Map<String, Tensor> in = RandomInputs.generate(g, binding, SEED, Map.of());
+        Map<String, Tensor> want = Interpreter.run(g, in, DIMS);
+        Map<String, Tensor> got = Interpreter.run(fused, in, DIMS);
+        for (Param p : g.outputs()) {
+            float[] w = want.get(p.name()).data();
+            float[] a = got.get(p.name()).data();
+            double scale = 1e-30;
+            for (float v : w) {
+                scale = Math.max(scale, Math.abs(v));
+            }
+            double worst = 0;
+            for (int i = 0; i < w.length; i++) {
+                worst = Math.max(worst, Math.abs(a[i] - w[i]));
+            }
+            double tol = (p.type().dtype() == dev.fusec.ir.DType.F32 ? F32_TOLERANCE : BF16_TOLERANCE) * scale;
+            assertTrue(worst <= tol, p.name() + ": fused differs from source by " + worst + " > " + tol);
         }
     }
 
