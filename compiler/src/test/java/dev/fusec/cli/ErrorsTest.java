@@ -381,7 +381,7 @@ class ErrorsTest {
         assertUsageError(CliRun.of("run", file, "--dim", "T=2", "--output", "y"));
         assertUsageError(CliRun.of("run", file, "--dim", "T=2", "--input", "=x.npy"));
         assertUsageError(CliRun.of("run", file, "--dim", "T=2", "--output", "y=a.npy", "--output", "y=b.npy"));
-        assertUsageError(CliRun.of("run", file, "--dim", "T=2", "--mode", "fused"));
+        assertUsageError(CliRun.of("run", file, "--dim", "T=2", "--mode", "fused", "--threads", "0"));
         CliRun help = CliRun.of("--help");
         assertEquals(0, help.code(), help.toString());
         assertTrue(help.out().contains("check") && help.out().contains("run"), help.toString());
