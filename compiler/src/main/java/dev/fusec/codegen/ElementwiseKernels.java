@@ -21,9 +21,8 @@ final class ElementwiseKernels {
 
     static KernelSource unary(Gen g) {
         String expr = switch (g.node().op()) {
-            case Op.Unary u when u.kind() == Op.UnaryKind.SILU -> "v.div(v.neg().lanewise(VectorOperators.EXP).add(1f))";
-            // The Vector API has no reciprocal operator: 1 / (1 + exp(-v)) is a division of a broadcast one.
-            case Op.Unary u -> "FloatVector.broadcast(S, 1f).div(v.neg().lanewise(VectorOperators.EXP).add(1f))";
+            case Op.Unary u when u.kind() == Op.UnaryKind.SILU -> "VectorMath.silu(v)";
+            case Op.Unary u -> "VectorMath.sigmoid(v)";
             case Op.Clamp c -> "v" + c.min().stream().mapToObj(m -> ".max(" + floatLit(m) + ")").findFirst().orElse("")
                     + c.max().stream().mapToObj(m -> ".min(" + floatLit(m) + ")").findFirst().orElse("");
             default -> throw new IllegalArgumentException("not unary: " + g.node().op().opName());

@@ -25,7 +25,8 @@ final class JavaText {
             "VectorSpecies", ClassName.get(VECTOR, "VectorSpecies"),
             "Parallel", ClassName.get("dev.fusec.runtime", "Parallel"),
             "Packing", ClassName.get("dev.fusec.runtime", "Packing"),
-            "Rounding", ClassName.get("dev.fusec.runtime", "Rounding"));
+            "Rounding", ClassName.get("dev.fusec.runtime", "Rounding"),
+            "VectorMath", ClassName.get("dev.fusec.runtime", "VectorMath"));
     private static final Pattern TYPE = Pattern.compile("\\b(" + String.join("|", TYPES.keySet()) + ")\\b");
 
     /** Java text (statements, one or more lines) as a CodeBlock with its types resolved. */

@@ -42,19 +42,26 @@ final class MatMulKernels {
         boolean dual = s.w2() != null;
         int lanes = g.species().lanes();
         // Accumulators must fit the register file with room for the B vectors and the broadcast:
-        // 32 vector registers with AVX-512 (16 lanes), 16 with AVX2. Plain: MR rows x 2 vectors;
-        // dual: MR rows x (gate + up) x VPR vectors.
+        // 32 vector registers with AVX-512 (16 lanes), 16 with AVX2. Plain: MR rows x 2 vectors of
+        // one panel; dual: MR rows x (1 gate + 1 up) vector, the gate and up panels of NR = 1 vector
+        // read side by side. Both are the same 2-vector-wide micro-kernel, so each k step loads two
+        // vectors (128 B) for 2 * MR FMAs; a dual tile of 2 vectors per weight would stream twice
+        // the panel bytes per FMA from L2 and measured at well under half the FMA rate.
         boolean wide = lanes == 16;
-        int vpr = dual && !wide ? 1 : 2;
+        int vpr = dual ? 1 : 2;
         int nr = vpr * lanes;
-        int mr = dual ? 6 : (wide ? 12 : 6);
+        int mr = wide ? 12 : 6;
         int panels = (s.n() + nr - 1) / nr;
         int ldc = s.epilogue() == Epilogue.GATE_UP ? 2 * s.n() : s.n();
         Shape x = g.shapeOf(s.x());
         String rows = g.ext().product(x, 0, x.rank() - 1);
 
+        // Rows of A a multiple of 2 KiB long are copied to a stride one cache line longer (Packing.strideRows).
+        int lda = s.k() % 512 == 0 ? s.k() + 16 : s.k();
         KernelClass k = g.start(
-                "at load time, pack each weight into " + panels + " K-major panels of NR = " + nr + " columns (zero-padded)",
+                "at load time, pack each weight into " + panels + " K-major panels of NR = " + nr + " columns (zero-padded)"
+                        + (lda == s.k() ? "" : "; per call, copy the rows of " + s.x() + " to a stride of " + lda
+                        + " floats, so the MR rows of a tile do not share L1 cache sets"),
                 "split the panels across threads; for each panel, walk the " + rows + " rows in tiles of MR = " + mr
                         + " (a smaller tile for the rest; one row is the decode path: a single stream over the weights)",
                 "per tile: " + (dual ? 2 * vpr : vpr) + " accumulator vectors per row live in registers for the whole K = " + s.k()
@@ -68,7 +75,8 @@ final class MatMulKernels {
                             .findFirst().orElse("") + ") * up" + s.limit().stream().mapToObj(l -> " clamped to +-" + l)
                             .findFirst().orElse("") + "; store h only";
                 });
-        k.constant("K", Integer.toString(s.k())).constant("N", Integer.toString(s.n())).constant("NR", Integer.toString(nr))
+        k.constant("K", Integer.toString(s.k())).constant("LDA", Integer.toString(lda)).constant("N", Integer.toString(s.n()))
+                .constant("NR", Integer.toString(nr))
                 .constant("VPR", Integer.toString(vpr))
                 .constant("PANELS", Integer.toString(panels)).constant("MR", Integer.toString(mr))
                 .constant("LDC", Integer.toString(ldc)).constant("TRANSPOSED", Boolean.toString(s.transposed()));
@@ -78,10 +86,12 @@ final class MatMulKernels {
         String b2 = dual ? "a2, " : "";
         String bias = s.epilogue() == Epilogue.BIAS ? "a2, " : "";
         String out = "r0";
-        k.run(g.arrays() + "final int m = " + rows + ";\n"
+        String strided = lda == s.k() ? "final float[] a = a0;\n"
+                : "final float[] a = m > 1 ? Packing.strideRows(a0, m, K, LDA, par) : a0;\n";
+        k.run(g.arrays() + "final int m = " + rows + ";\n" + strided
                 + "par.forRange(PANELS, 1, (p0, p1) -> {\n"
                 + "    for (int p = p0; p < p1; p++) {\n"
-                + "        panel(a0, a1, " + b2 + bias + out + ", m, p);\n"
+                + "        panel(a, a1, " + b2 + bias + out + ", m, p);\n"
                 + "    }\n"
                 + "});\n");
 
@@ -93,7 +103,7 @@ final class MatMulKernels {
             panelParams.add("float[] bias");
         }
         panelParams.addAll(List.of("float[] c", "int m", "int p"));
-        StringBuilder tileArgs = new StringBuilder("a, i * K, b, " + (dual ? "b2, " : "") + "p * K * NR, c, i * LDC + col, col");
+        StringBuilder tileArgs = new StringBuilder("a, i * LDA, b, " + (dual ? "b2, " : "") + "p * K * NR, c, i * LDC + col, col");
         StringBuilder panel = new StringBuilder("final int col = p * NR;\n");
         for (int v = 0; v < vpr; v++) {
             panel.append("final VectorMask<Float> m").append(v).append(" = S.indexInRange(col").append(v == 0 ? "" : " + " + v + " * L")
@@ -164,7 +174,7 @@ final class MatMulKernels {
         }
         for (int r = 0; r < rows; r++) {
             t.append("    final FloatVector x").append(r).append(" = FloatVector.broadcast(S, a[aOff + ")
-                    .append(r == 0 ? "" : r + " * K + ").append("k]);\n");
+                    .append(r == 0 ? "" : r + " * LDA + ").append("k]);\n");
             for (int v = 0; v < vpr; v++) {
                 t.append("    c").append(r).append('_').append(v).append(" = x").append(r).append(".fma(b").append(v)
                         .append(", c").append(r).append('_').append(v).append(");\n");
@@ -191,6 +201,10 @@ final class MatMulKernels {
                             t.append(acc).append(" = ").append(acc).append(".min(LIMIT);\n");
                             t.append(up).append(" = ").append(up).append(".max(-LIMIT).min(LIMIT);\n");
                         }
+                        // The JDK's exp (one intrinsic call), not VectorMath's polynomial: inlined twelve
+                        // times into a tile, the polynomial makes the method too large for C2 to keep
+                        // the accumulators in registers (measured: 10x slower), and the epilogue runs
+                        // once per K-long loop, so its cost does not show.
                         t.append(acc).append(".div(").append(acc).append(".neg().lanewise(VectorOperators.EXP).add(1f)).mul(")
                                 .append(up).append(").intoArray(c, ").append(at).append(", m").append(v).append(");\n");
                     }

@@ -93,7 +93,7 @@ final class SwiGluKernels {
                     for (; j <= I - L; j += L) {
                         %2$s
                         %3$s
-                        g.div(g.neg().lanewise(VectorOperators.EXP).add(1f)).mul(u)%4$s.intoArray(out, ob + j);
+                        VectorMath.silu(g).mul(u)%4$s.intoArray(out, ob + j);
                     }
                     for (; j < I; j++) {
                         float g = y[yb + %5$s]%6$s;

@@ -48,6 +48,13 @@ final class Agreement {
         }
     }
 
+    /** A deep copy, for results an executor will overwrite on its next run. */
+    static Map<String, Tensor> copy(Map<String, Tensor> outputs) {
+        Map<String, Tensor> c = new java.util.LinkedHashMap<>();
+        outputs.forEach((name, t) -> c.put(name, new Tensor(t.shape(), t.data().clone())));
+        return c;
+    }
+
     /**
      * Every output of {@code want} present in {@code got} with the same shape and within
      * {@code rel * max(1, max|want|)}; returns one line per disagreeing output (empty when all agree).

@@ -364,6 +364,16 @@ class CodegenAgreementTest {
                   return y
                 }
                 """));
+        c.add(fusing("K a multiple of 512: rows of x copied to a longer stride (plain, transposed, gate-up)", "gate_up_swiglu",
+                tokens(1, 2, 13, 25), """
+                graph strided(x: f32[T, 512], w_gate: f32[512, 19], w_up: f32[512, 19], w_down: f32[19, 512],
+                              wt: f32[21, 1024], x2: f32[T, 1024])
+                    -> (y: f32[T, 512], yt: f32[T, 21]) {
+                  y = matmul(mul(silu(matmul(x, w_gate)), matmul(x, w_up)), w_down)
+                  yt = matmul(x2, wt, transpose_b=true)
+                  return y, yt
+                }
+                """));
         c.add(fusing("linear gate and up (PyTorch weights) fuse to gate_up_swiglu with transpose_b", "gate_up_swiglu", SB, """
                 graph ffn_linear(x: f32[S, B, 13], wg: f32[37, 13], wu: f32[37, 13], wd: f32[13, 37])
                     -> (y: f32[S, B, 13]) {
@@ -442,7 +452,8 @@ class CodegenAgreementTest {
                 Map<String, Tensor> one;
                 Map<String, Tensor> again;
                 try (Parallel par = new Parallel(1)) {
-                    one = cg.run(executor, in, binding, par);
+                    // The executor owns its output arrays and the next run overwrites them: keep a copy.
+                    one = Agreement.copy(cg.run(executor, in, binding, par));
                     again = cg.run(executor, in, binding, par);
                 }
                 Map<String, Tensor> two = Agreement.run(cg, binding, in, 2);

@@ -8,12 +8,18 @@ import java.util.List;
  * Runs a {@link Program}: buffers planned by liveness and allocated once, kernels called in order on
  * a {@link Parallel} pool, packed weights prepared once per distinct input array and reused across
  * runs, per-step time recorded for {@code --stats}.
+ *
+ * <p>Output arrays belong to the executor, as with ONNX Runtime's bound outputs: they are allocated
+ * on the first run and overwritten by every later one, so a run allocates nothing (a fresh
+ * 100 MiB array per run costs the JVM a zeroing pass over memory and a GC, more than a SwiGLU
+ * kernel itself). A caller that keeps results across runs copies them.
  */
 public final class Executor {
     private final Program program;
     private final List<Kernel> kernels;
     private final LivenessPlanner.Plan plan;
     private final float[][] slots;
+    private final float[][] outputs;
     private final long[] stepNanos;
     /** Per step and prepared operand: the input array last prepared, and what it became. */
     private final Prepared[][] prepared;
@@ -28,6 +34,7 @@ public final class Executor {
         for (int i = 0; i < slots.length; i++) {
             slots[i] = new float[plan.slotSizes()[i]];
         }
+        this.outputs = new float[program.values().size()][];
         this.stepNanos = new long[program.steps().size()];
         this.prepared = new Prepared[program.steps().size()][];
         for (int i = 0; i < prepared.length; i++) {
@@ -39,7 +46,10 @@ public final class Executor {
         return plan;
     }
 
-    /** Runs on {@code inputs} (in the program's input order) and returns the outputs in order. */
+    /**
+     * Runs on {@code inputs} (in the program's input order) and returns the outputs in order; the
+     * returned arrays are this executor's and the next run overwrites them.
+     */
     public float[][] run(float[][] inputs, Parallel par) {
         List<Program.Value> values = program.values();
         float[][] arrays = new float[values.size()][];
@@ -55,7 +65,12 @@ public final class Executor {
             Program.Value val = values.get(v);
             switch (val.kind()) {
                 case INTERMEDIATE -> arrays[v] = slots[plan.slotOf()[v]];
-                case OUTPUT -> arrays[v] = new float[val.size()];
+                case OUTPUT -> {
+                    if (outputs[v] == null) {
+                        outputs[v] = new float[val.size()];
+                    }
+                    arrays[v] = outputs[v];
+                }
                 case INPUT, VIEW -> { }
             }
         }

@@ -4,6 +4,7 @@ import static dev.fusec.runtime.ProgramBuilder.reads;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -132,7 +133,7 @@ class ExecutorTest {
     }
 
     @Test
-    void outputsOfOneRunAreNotOverwrittenByTheNext() {
+    void outputArraysBelongToTheExecutorAndAreReusedByTheNextRun() {
         ProgramBuilder p = new ProgramBuilder();
         int x = p.input("x", 5);
         int h = p.intermediate("h", 5);
@@ -142,10 +143,17 @@ class ExecutorTest {
         Executor ex = new Executor(p.build(), List.of(new Map1(5, 1, 1), new Map1(5, 1, 2)));
         try (Parallel par = new Parallel(1)) {
             float[][] first = ex.run(new float[][] {{1, 2, 3, 4, 5}}, par);
-            float[][] keep = {first[0].clone(), first[1].clone()};
-            ex.run(new float[][] {{-1, -2, -3, -4, -5}}, par);
-            assertArrayEquals(keep[0], first[0], "a returned view of a pooled buffer must be a copy");
-            assertArrayEquals(keep[1], first[1]);
+            float[] firstView = first[0].clone();
+            float[][] second = ex.run(new float[][] {{-1, -2, -3, -4, -5}}, par);
+            assertSame(first[1], second[1], "an output array is allocated once and reused");
+            float[] want = new float[5];
+            for (int i = 0; i < 5; i++) {
+                float hi = (float) Math.sin(-(i + 1)) + i;
+                want[i] = (float) Math.sin(hi * 2) + i;
+            }
+            assertArrayEquals(want, second[1], "the reused array holds the second run's result");
+            assertNotSame(first[0], second[0], "a returned view of a pooled buffer is a copy");
+            assertArrayEquals(firstView, first[0], "so a later run does not overwrite it");
         }
     }
 

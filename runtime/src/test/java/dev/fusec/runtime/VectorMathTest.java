@@ -1,0 +1,86 @@
+package dev.fusec.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.function.DoubleUnaryOperator;
+import java.util.function.UnaryOperator;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+import org.junit.jupiter.api.Test;
+
+/**
+ * VectorMath against Math.exp in double, over every 97th float of the range where the result is a
+ * normal float, and at the clamps. The bound is relative (to the smallest normal float where the
+ * result is smaller): 2.5e-7 is about two float ulps.
+ */
+class VectorMathTest {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final double REL = 2.5e-7;
+
+    /** Asserts |got - want| / |want| <= REL for f over the floats in [lo, hi], stepping through bit patterns. */
+    private static void worstRelative(UnaryOperator<FloatVector> f, DoubleUnaryOperator want, float lo, float hi) {
+        float[] xs = new float[S.length()];
+        float[] got = new float[S.length()];
+        double worst = 0;
+        float worstAt = Float.NaN;
+        int n = 0;
+        for (float x = lo; x <= hi; x = stepUp(x)) {
+            xs[n++] = x;
+            if (n == xs.length) {
+                f.apply(FloatVector.fromArray(S, xs, 0)).intoArray(got, 0);
+                for (int i = 0; i < n; i++) {
+                    double w = want.applyAsDouble(xs[i]);
+                    // Below the normal range float has fewer significant bits: measure against its smallest normal.
+                    double rel = Math.abs(got[i] - w) / Math.max(Math.abs(w), Float.MIN_NORMAL);
+                    if (!(rel <= worst)) {
+                        worst = rel;
+                        worstAt = xs[i];
+                    }
+                }
+                n = 0;
+            }
+        }
+        assertTrue(worst <= REL, "worst relative error " + worst + " at x = " + worstAt);
+    }
+
+    private static float stepUp(float x) {
+        int bits = Float.floatToRawIntBits(x);
+        // Walk bit patterns (97 apart) so every binade is visited, small and large magnitudes alike.
+        float next = x < 0 ? Float.intBitsToFloat(bits - 97) : Float.intBitsToFloat(bits + 97);
+        return x < 0 && next >= 0 || next <= x ? Math.nextUp(x) : next;
+    }
+
+    @Test
+    void expIsWithinTwoUlpsWhereTheResultIsNormal() {
+        worstRelative(VectorMath::exp, Math::exp, -86f, 88.7f);
+    }
+
+    @Test
+    void sigmoidAndSiluAreWithinTwoUlpsOverTheFloatRangeThatMatters() {
+        worstRelative(VectorMath::sigmoid, x -> 1 / (1 + Math.exp(-x)), -80f, 80f);
+        worstRelative(VectorMath::silu, x -> x / (1 + Math.exp(-x)), -80f, 80f);
+    }
+
+    @Test
+    void clampsGiveFiniteSaturatedResultsAndNaNPropagates() {
+        float[] x = new float[S.length()];
+        float[] out = new float[S.length()];
+        float[] probes = {-1000f, 1000f, Float.NaN, 0f, -0f, 88.72283f, -86f, 1e-30f};
+        System.arraycopy(probes, 0, x, 0, Math.min(probes.length, x.length));
+        VectorMath.exp(FloatVector.fromArray(S, x, 0)).intoArray(out, 0);
+        assertEquals((float) Math.exp(-86), out[0], 1e-44, "below the clamp: exp(-86)");
+        assertTrue(Float.isFinite(out[1]) && out[1] > 3.3e38f, "above the clamp: the largest finite value, got " + out[1]);
+        assertTrue(Float.isNaN(out[2]), "NaN in, NaN out");
+        assertEquals(1f, out[3]);
+        assertEquals(1f, out[4]);
+        VectorMath.silu(FloatVector.fromArray(S, x, 0)).intoArray(out, 0);
+        assertEquals(0f, out[0], 1e-30, "silu of a large negative number is 0");
+        assertEquals(1000f, out[1], "silu of a large positive number is itself");
+        assertTrue(Float.isNaN(out[2]));
+        VectorMath.sigmoid(FloatVector.fromArray(S, x, 0)).intoArray(out, 0);
+        assertEquals(0f, out[0], 1e-30);
+        assertEquals(1f, out[1]);
+        assertEquals(0.5f, out[3]);
+    }
+}
