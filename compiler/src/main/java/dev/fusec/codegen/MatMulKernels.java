@@ -10,14 +10,15 @@ import java.util.OptionalDouble;
 
 /**
  * Matrix-multiply kernels: matmul, linear, gate_up and gate_up_swiglu share one design.
- * Weights are packed once (at load time) into K-major panels of NR = 2 vectors of columns; a
- * register-blocked micro-kernel computes an MR x NR tile of the result over the whole K with its
- * accumulators in local variables (one per row and vector), A broadcast one element at a time.
- * Panels are split across threads, so each thread streams its own share of the weights once per
- * row block; a decode call (one row) is the MR = 1 tile over every panel: one pass over the weights.
- * The dual kernels (gate_up, gate_up_swiglu) hold gate and up accumulators side by side and read
- * both panels in the same k loop; gate_up_swiglu applies silu(gate) * up to the registers before
- * its single store, so gate and up never reach memory.
+ * Weights are packed once (at load time) into K-major panels of NR columns; a register-blocked
+ * micro-kernel computes an MR x NR tile of the result over the whole K with its accumulators in
+ * local variables (one per row and vector), A broadcast one element at a time. Panels are split
+ * across threads, so each thread streams its own share of the weights once per row tile; a
+ * decode call (one row) is a one-row tile that reads each panel as four concurrent K segments:
+ * one pass over the weights. The dual kernels (gate_up, gate_up_swiglu) are the same 2-vector
+ * micro-kernel with one gate and one up vector per row, the two panels read in the same k loop;
+ * gate_up_swiglu turns each finished tile into silu(gate) * up while it is still in L1, so the
+ * gate and up tensors are never written.
  */
 final class MatMulKernels {
     private MatMulKernels() {}
@@ -48,7 +49,7 @@ final class MatMulKernels {
         // vectors (128 B) for 2 * MR FMAs; a dual tile of 2 vectors per weight would stream twice
         // the panel bytes per FMA from L2 and measured at well under half the FMA rate.
         boolean wide = lanes == 16;
-        int vpr = dual ? 1 : 2;
+        int vpr = dual ? 1 : 2; // swigluRows relies on one vector per weight for dual tiles
         int nr = vpr * lanes;
         int mr = wide ? 12 : 6;
         int panels = (s.n() + nr - 1) / nr;
@@ -71,9 +72,11 @@ final class MatMulKernels {
                     case STORE -> "store the tile (masked past column " + s.n() + ")";
                     case BIAS -> "add the bias vectors, then store the tile";
                     case GATE_UP -> "store gate and up where layout=" + s.layout() + " puts them in the [.., " + 2 * s.n() + "] result";
-                    case SWIGLU -> "in registers: h = silu(gate" + s.limit().stream().mapToObj(l -> " clamped above at " + l)
+                    case SWIGLU -> "as the tile leaves the registers: h = silu(gate" + s.limit().stream().mapToObj(l -> " clamped above at " + l)
                             .findFirst().orElse("") + ") * up" + s.limit().stream().mapToObj(l -> " clamped to +-" + l)
-                            .findFirst().orElse("") + "; store h only";
+                            .findFirst().orElse("") + ": the gate vectors go to h's own lines and up to an MR-vector"
+                            + " scratch (both stay in L1), then one pass over the tile's rows turns them into h;"
+                            + " no [.., " + s.n() + "] gate or up tensor ever exists";
                 });
         k.constant("K", Integer.toString(s.k())).constant("LDA", Integer.toString(lda)).constant("N", Integer.toString(s.n()))
                 .constant("NR", Integer.toString(nr))
@@ -105,6 +108,10 @@ final class MatMulKernels {
         panelParams.addAll(List.of("float[] c", "int m", "int p"));
         StringBuilder tileArgs = new StringBuilder("a, i * LDA, b, " + (dual ? "b2, " : "") + "p * K * NR, c, i * LDC + col, col");
         StringBuilder panel = new StringBuilder("final int col = p * NR;\n");
+        if (s.epilogue() == Epilogue.SWIGLU) {
+            panel.append("final float[] upTile = new float[MR * L];\n");
+            tileArgs.append(", upTile");
+        }
         for (int v = 0; v < vpr; v++) {
             panel.append("final VectorMask<Float> m").append(v).append(" = S.indexInRange(col").append(v == 0 ? "" : " + " + v + " * L")
                     .append(", N);\n");
@@ -132,6 +139,9 @@ final class MatMulKernels {
                 params.add("float[] b2");
             }
             params.addAll(List.of("int bOff", "float[] c", "int cOff", "int col"));
+            if (s.epilogue() == Epilogue.SWIGLU) {
+                params.add("float[] upTile");
+            }
             for (int v = 0; v < vpr; v++) {
                 params.add("VectorMask<Float> m" + v);
             }
@@ -141,6 +151,15 @@ final class MatMulKernels {
                 }
             }
             k.helper("void", "tile" + r, params, tile(r, dual, vpr, s));
+        }
+        if (s.epilogue() == Epilogue.SWIGLU) {
+            k.helper("void", "swigluRows", List.of("float[] c", "int cOff", "float[] upTile", "int rows", "VectorMask<Float> m0"), """
+                    for (int r = 0; r < rows; r++) {
+                        final FloatVector gate = FloatVector.fromArray(S, c, cOff + r * LDC, m0);
+                        final FloatVector up = FloatVector.fromArray(S, upTile, r * L);
+                        VectorMath.silu(gate).mul(up).intoArray(c, cOff + r * LDC, m0);
+                    }
+                    """);
         }
         return k.build();
     }
@@ -153,8 +172,14 @@ final class MatMulKernels {
         return new Shape2(x, w1, w2, bias, transposed, k, n, e, layout, limit);
     }
 
+    /** Independent K segments a one-row tile reads at once (see {@link #rowTile}). */
+    private static final int STREAMS = 4;
+
     /** The micro-kernel for {@code rows} rows: accumulators, the k loop, the epilogue. */
     private static String tile(int rows, boolean dual, int vpr, Shape2 s) {
+        if (rows == 1 && s.k() >= 16 * STREAMS) {
+            return rowTile(dual, vpr, s);
+        }
         StringBuilder t = new StringBuilder();
         for (int r = 0; r < rows; r++) {
             for (int v = 0; v < vpr; v++) {
@@ -185,6 +210,72 @@ final class MatMulKernels {
             }
         }
         t.append("}\n");
+        return t.append(epilogue(rows, vpr, s)).toString();
+    }
+
+    /**
+     * The one-row tile (decode, or the last row of a tile walk): a matrix-vector product, bound by
+     * the speed at which one core streams the weights. The panel's K rows are read as STREAMS
+     * independent segments, each with its own accumulators, summed at the end: several concurrent
+     * streams keep more cache-line fetches in flight than one (measured: one core reads about
+     * 1.5x faster), and the FMA chains are STREAMS times shorter.
+     */
+    private static String rowTile(boolean dual, int vpr, Shape2 s) {
+        StringBuilder t = new StringBuilder();
+        int seg = s.k() / STREAMS;
+        for (int q = 0; q < STREAMS; q++) {
+            for (int v = 0; v < vpr; v++) {
+                t.append("FloatVector c").append(q).append('s').append(v).append(" = FloatVector.zero(S);\n");
+                if (dual) {
+                    t.append("FloatVector u").append(q).append('s').append(v).append(" = FloatVector.zero(S);\n");
+                }
+            }
+        }
+        t.append("for (int k = 0; k < ").append(seg).append("; k++) {\n");
+        for (int q = 0; q < STREAMS; q++) {
+            String kq = q == 0 ? "k" : "(k + " + q * seg + ")";
+            t.append("    final FloatVector x").append(q).append(" = FloatVector.broadcast(S, a[aOff + ").append(kq).append("]);\n");
+            for (int v = 0; v < vpr; v++) {
+                String at = "bOff + " + kq + " * NR" + (v == 0 ? "" : " + " + v + " * L");
+                String acc = "c" + q + "s" + v;
+                t.append("    ").append(acc).append(" = x").append(q).append(".fma(FloatVector.fromArray(S, b, ").append(at)
+                        .append("), ").append(acc).append(");\n");
+                if (dual) {
+                    String up = "u" + q + "s" + v;
+                    t.append("    ").append(up).append(" = x").append(q).append(".fma(FloatVector.fromArray(S, b2, ").append(at)
+                            .append("), ").append(up).append(");\n");
+                }
+            }
+        }
+        t.append("}\n");
+        if (seg * STREAMS < s.k()) {
+            t.append("for (int k = ").append(seg * STREAMS).append("; k < K; k++) {\n");
+            t.append("    final FloatVector x0 = FloatVector.broadcast(S, a[aOff + k]);\n");
+            for (int v = 0; v < vpr; v++) {
+                String at = "bOff + k * NR" + (v == 0 ? "" : " + " + v + " * L");
+                t.append("    c0s").append(v).append(" = x0.fma(FloatVector.fromArray(S, b, ").append(at).append("), c0s").append(v).append(");\n");
+                if (dual) {
+                    t.append("    u0s").append(v).append(" = x0.fma(FloatVector.fromArray(S, b2, ").append(at).append("), u0s").append(v)
+                            .append(");\n");
+                }
+            }
+            t.append("}\n");
+        }
+        for (int v = 0; v < vpr; v++) {
+            for (String name : dual ? List.of("c", "u") : List.of("c")) {
+                t.append("FloatVector ").append(name).append("0_").append(v).append(" = ").append(name).append("0s").append(v);
+                for (int q = 1; q < STREAMS; q++) {
+                    t.append(".add(").append(name).append(q).append('s').append(v).append(")");
+                }
+                t.append(";\n");
+            }
+        }
+        return t.append(epilogue(1, vpr, s)).toString();
+    }
+
+    /** Stores the accumulators {@code c<row>_<v>} (and {@code u<row>_<v>}) as the epilogue says. */
+    private static String epilogue(int rows, int vpr, Shape2 s) {
+        StringBuilder t = new StringBuilder();
         for (int r = 0; r < rows; r++) {
             String row = "cOff + " + r + " * LDC";
             for (int v = 0; v < vpr; v++) {
@@ -201,15 +292,20 @@ final class MatMulKernels {
                             t.append(acc).append(" = ").append(acc).append(".min(LIMIT);\n");
                             t.append(up).append(" = ").append(up).append(".max(-LIMIT).min(LIMIT);\n");
                         }
-                        // The JDK's exp (one intrinsic call), not VectorMath's polynomial: inlined twelve
-                        // times into a tile, the polynomial makes the method too large for C2 to keep
-                        // the accumulators in registers (measured: 10x slower), and the epilogue runs
-                        // once per K-long loop, so its cost does not show.
-                        t.append(acc).append(".div(").append(acc).append(".neg().lanewise(VectorOperators.EXP).add(1f)).mul(")
-                                .append(up).append(").intoArray(c, ").append(at).append(", m").append(v).append(");\n");
+                        // The gate lands where h goes and up in a tile-sized scratch, both in L1; swigluRows
+                        // then overwrites the gate with silu(gate) * up. One copy of the exp code for the
+                        // whole tile: twelve inlined copies make the method too large for C2 to keep the
+                        // accumulators in registers (measured: 10x slower). Not lanewise(EXP): its compiled
+                        // and interpreted forms differ in the last bit, so a run's results would depend on
+                        // whether C2 had compiled the kernel yet.
+                        t.append(acc).append(".intoArray(c, ").append(at).append(", m").append(v).append(");\n");
+                        t.append(up).append(".intoArray(upTile, ").append(r).append(" * L);\n");
                     }
                 }
             }
+        }
+        if (s.epilogue() == Epilogue.SWIGLU) {
+            t.append("swigluRows(c, cOff, upTile, ").append(rows).append(", m0);\n");
         }
         return t.toString();
     }

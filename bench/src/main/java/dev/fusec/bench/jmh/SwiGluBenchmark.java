@@ -27,7 +27,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "-XX:CompileCommand=quiet",
-        "-XX:CompileCommand=BackgroundCompilation,dev.fusec.runtime.kernels.*::*,false"})
+        "-XX:CompileCommand=BackgroundCompilation,dev.fusec.runtime.kernels.*::*,false",
+        "-XX:CompileCommand=CompileThresholdScaling,dev.fusec.runtime.kernels.*::*,0.01",
+        "-XX:CompileCommand=inline,dev.fusec.runtime.VectorMath::*"})
 public class SwiGluBenchmark {
     @Param({"swiglu", "bias_swiglu", "weighted_swiglu"})
     public String graph;
