@@ -82,7 +82,7 @@ final class BenchCommand implements Callable<Integer>, Main.FileCommand {
         }
         Graph g = IrParser.parseFile(file);
         ShapeInference.infer(g);
-        Map<String, Long> binding = InputBinding.bind(g, InputBinding.parseDims(dims, file()), Map.of());
+        Map<String, Long> binding = InputBinding.bind(g, Main.dims(spec, dims), Map.of());
         MachineLimits limits = MachineLimits.forThreads(workers, KernelCache.defaultDir(), remeasure);
         Benchmark.Settings settings = new Benchmark.Settings(workers, runs, warmup, seed, !noPeers,
                 new KernelCache(KernelCache.defaultDir()));

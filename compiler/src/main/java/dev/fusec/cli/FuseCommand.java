@@ -1,9 +1,7 @@
 package dev.fusec.cli;
 
-import dev.fusec.ir.CompileError;
 import dev.fusec.ir.Graph;
 import dev.fusec.ir.ShapeInference;
-import dev.fusec.ir.SourcePos;
 import dev.fusec.parse.IrParser;
 import dev.fusec.parse.IrPrinter;
 import dev.fusec.pass.Event;
@@ -17,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -53,6 +52,9 @@ final class FuseCommand implements Callable<Integer>, Main.FileCommand {
 
     @Override
     public Integer call() {
+        checkNames("pass", passes, Pipeline.passNames());
+        checkNames("pass", disabledPasses, Pipeline.passNames());
+        checkNames("rule", disabledRules, Pipeline.ruleNames());
         Fusion f = fuse(file, passes, disabledPasses, disabledRules, printAfterAll ? spec.commandLine().getOut() : null);
         PrintWriter out = spec.commandLine().getOut();
         if (explain) {
@@ -66,12 +68,8 @@ final class FuseCommand implements Callable<Integer>, Main.FileCommand {
     /** A parsed graph, its fused form and what the passes said. */
     record Fusion(Graph source, Graph fused, PassContext ctx) {}
 
-    /** Parses and fuses; unknown pass or rule names are errors that list the known ones. */
+    /** Parses and fuses with the given pipeline choices (names already checked). */
     static Fusion fuse(Path file, List<String> only, List<String> disabledPasses, List<String> disabledRules, PrintWriter trace) {
-        SourcePos at = SourcePos.startOf(file.toString());
-        checkNames(at, "pass", only, Pipeline.passNames());
-        checkNames(at, "pass", disabledPasses, Pipeline.passNames());
-        checkNames(at, "rule", disabledRules, Pipeline.ruleNames());
         Graph g = IrParser.parseFile(file);
         ShapeInference.infer(g);
         PassContext ctx = new PassContext(new HashSet<>(disabledRules));
@@ -86,10 +84,12 @@ final class FuseCommand implements Callable<Integer>, Main.FileCommand {
         return new Fusion(g, fused, ctx);
     }
 
-    private static void checkNames(SourcePos at, String kind, List<String> given, Set<String> known) {
+    /** An unknown pass or rule name is a usage error (exit 2) that lists the known ones. */
+    private void checkNames(String kind, List<String> given, Set<String> known) {
         for (String n : given) {
             if (!known.contains(n)) {
-                throw new CompileError(at, "unknown " + kind + " '" + n + "'; known: " + String.join(", ", known));
+                throw new CommandLine.ParameterException(spec.commandLine(),
+                        "unknown " + kind + " '" + n + "'; known: " + String.join(", ", known));
             }
         }
     }

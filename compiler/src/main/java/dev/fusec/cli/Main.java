@@ -1,7 +1,10 @@
 package dev.fusec.cli;
 
+import dev.fusec.interp.InputBinding;
 import dev.fusec.ir.CompileError;
 import java.io.PrintWriter;
+import java.util.List;
+import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -69,6 +72,15 @@ public final class Main implements Runnable {
             return where + ": error: input nests too deeply";
         }
         return where + ": error: internal error: " + e + " (please report this with the input)";
+    }
+
+    /** The {@code --dim NAME=N} flags of a command; a malformed one is a usage error (exit 2). */
+    static Map<String, Long> dims(CommandLine.Model.CommandSpec spec, List<String> flags) {
+        try {
+            return InputBinding.parseDims(flags);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
     }
 
     /** A subcommand that reads one IR file, named in errors that have no better position. */

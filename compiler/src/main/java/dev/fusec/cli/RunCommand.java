@@ -92,8 +92,8 @@ final class RunCommand implements Callable<Integer>, Main.FileCommand {
         Map<String, Path> outFiles = namedFiles(outputs, "--output", g, false);
         Map<String, Path> inFiles = namedFiles(inputs, "--input", g, true);
         Map<String, Tensor> given = new LinkedHashMap<>();
-        inFiles.forEach((name, path) -> given.put(name, readNpy(path)));
-        Map<String, Long> binding = InputBinding.bind(g, InputBinding.parseDims(dims, file()), given);
+        inFiles.forEach((name, path) -> given.put(name, readNpy(name, path)));
+        Map<String, Long> binding = InputBinding.bind(g, Main.dims(spec, dims), given);
         // Every value must fit one array at these dims, not only the inputs: a matmul or a broadcast
         // of small inputs can be far larger, and the interpreter would fail inside.
         for (Node n : g.nodes()) {
@@ -195,16 +195,18 @@ final class RunCommand implements Callable<Integer>, Main.FileCommand {
         return files;
     }
 
-    private static Tensor readNpy(Path path) {
+    /** Reads the .npy given for input {@code name}; every error names the file and the input. */
+    private static Tensor readNpy(String name, Path path) {
         SourcePos where = SourcePos.startOf(path.toString());
+        String input = "input '" + name + "': ";
         try {
             return Npy.read(path);
         } catch (NoSuchFileException e) {
-            throw new CompileError(where, "no such file");
+            throw new CompileError(where, input + "no such file");
         } catch (IOException e) {
-            throw new CompileError(where, "cannot read: " + e.getMessage());
+            throw new CompileError(where, input + "cannot read: " + e.getMessage());
         } catch (Npy.NpyException e) {
-            throw new CompileError(where, e.getMessage());
+            throw new CompileError(where, input + e.getMessage());
         }
     }
 }

@@ -89,25 +89,26 @@ public final class InputBinding {
         return s.get();
     }
 
-    /** Parses {@code NAME=VALUE} dim flags; errors name the flag. */
-    public static Map<String, Long> parseDims(Iterable<String> flags, String file) {
+    /**
+     * Parses {@code NAME=VALUE} dim flags. A malformed flag is a usage error, not bad input: it throws
+     * IllegalArgumentException with a message that names the flag, and the CLI exits 2.
+     */
+    public static Map<String, Long> parseDims(Iterable<String> flags) {
         Map<String, Long> dims = new LinkedHashMap<>();
         for (String f : flags) {
             int eq = f.indexOf('=');
             String name = eq < 0 ? f : f.substring(0, eq);
             if (eq < 0 || !name.matches("[A-Za-z_][A-Za-z0-9_]*")) {
-                throw new CompileError(SourcePos.startOf(file), "--dim expects NAME=N, got '" + f + "'");
+                throw new IllegalArgumentException("--dim expects NAME=N, got '" + f + "'");
             }
             long v;
             try {
                 v = Long.parseLong(f.substring(eq + 1).trim());
             } catch (NumberFormatException e) {
-                throw new CompileError(SourcePos.startOf(file), "--dim " + name + ": '" + f.substring(eq + 1)
-                        + "' is not an integer");
+                throw new IllegalArgumentException("--dim " + name + ": '" + f.substring(eq + 1) + "' is not an integer");
             }
             if (v < 1 || v > MAX_ELEMENTS) {
-                throw new CompileError(SourcePos.startOf(file), "--dim " + name + "=" + v + " is out of range (1.."
-                        + MAX_ELEMENTS + ")");
+                throw new IllegalArgumentException("--dim " + name + "=" + v + " is out of range (1.." + MAX_ELEMENTS + ")");
             }
             dims.put(name, v);
         }

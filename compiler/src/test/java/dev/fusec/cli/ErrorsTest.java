@@ -218,17 +218,20 @@ class ErrorsTest {
     // ---- bad flags of run ----
 
     @Test
-    void malformedOrOutOfRangeDims() throws IOException {
+    void malformedOrOutOfRangeDimsAreUsageErrors() throws IOException {
         Path f = write("tiny.fir", TINY);
-        assertError(CliRun.of("run", f.toString(), "--dim", "T"), f, 1, 1, "--dim expects NAME=N, got 'T'");
-        assertError(CliRun.of("run", f.toString(), "--dim", "=4"), f, 1, 1, "--dim expects NAME=N");
-        assertError(CliRun.of("run", f.toString(), "--dim", "4T=4"), f, 1, 1, "--dim expects NAME=N");
-        assertError(CliRun.of("run", f.toString(), "--dim", "T=abc"), f, 1, 1, "--dim T: 'abc' is not an integer");
-        assertError(CliRun.of("run", f.toString(), "--dim", "T=1.5"), f, 1, 1, "is not an integer");
-        assertError(CliRun.of("run", f.toString(), "--dim", "T=0"), f, 1, 1, "--dim T=0 is out of range");
-        assertError(CliRun.of("run", f.toString(), "--dim", "T=-3"), f, 1, 1, "--dim T=-3 is out of range");
-        assertError(CliRun.of("run", f.toString(), "--dim", "T=3000000000"), f, 1, 1, "--dim T=3000000000 is out of range");
-        assertError(CliRun.of("run", f.toString(), "--dim", "T=99999999999999999999"), f, 1, 1, "is not an integer");
+        String[][] cases = {
+            {"T", "--dim expects NAME=N, got 'T'"}, {"=4", "--dim expects NAME=N"}, {"4T=4", "--dim expects NAME=N"},
+            {"T=abc", "--dim T: 'abc' is not an integer"}, {"T=1.5", "is not an integer"}, {"T=0", "--dim T=0 is out of range"},
+            {"T=-3", "--dim T=-3 is out of range"}, {"T=3000000000", "--dim T=3000000000 is out of range"},
+            {"T=99999999999999999999", "is not an integer"}};
+        for (String[] c : cases) {
+            for (String command : new String[] {"run", "bench"}) {
+                CliRun r = CliRun.of(command, f.toString(), "--dim", c[0]);
+                assertUsageError(r);
+                assertTrue(r.err().startsWith(c[1]) || r.err().lines().findFirst().orElse("").contains(c[1]), r.toString());
+            }
+        }
     }
 
     @Test
@@ -320,9 +323,9 @@ class ErrorsTest {
     void inputsOfTheWrongDtypeOrCorrupt() throws IOException {
         Path f = write("tiny.fir", TINY);
         Path i32 = write("i32.npy", npy("<i4", "(2, 8)", new byte[64]));
-        assertError(CliRun.of("run", f.toString(), "--input", "x=" + i32), i32, 1, 1, "dtype '<i4' is not supported");
+        assertError(CliRun.of("run", f.toString(), "--input", "x=" + i32), i32, 1, 1, "input 'x': dtype '<i4' is not supported");
         Path be = write("be.npy", npy(">f4", "(2, 8)", new byte[64]));
-        assertError(CliRun.of("run", f.toString(), "--input", "x=" + be), be, 1, 1, "dtype '>f4' is not supported");
+        assertError(CliRun.of("run", f.toString(), "--input", "x=" + be), be, 1, 1, "input 'x': dtype '>f4' is not supported");
         Path corrupt = write("corrupt.npy", new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (byte) 0xff, (byte) 0xff, '{'});
         assertError(CliRun.of("run", f.toString(), "--input", "x=" + corrupt), corrupt, 1, 1, "truncated .npy header");
         Path text = write("text.npy", "x,y\n1,2\n");
@@ -331,7 +334,7 @@ class ErrorsTest {
         Path cut = write("cut.npy", java.util.Arrays.copyOf(whole, whole.length - 5));
         assertError(CliRun.of("run", f.toString(), "--input", "x=" + cut), cut, 1, 1, "truncated data: expected 64 bytes, file has 59");
         Path missing = dir.resolve("missing.npy");
-        assertError(CliRun.of("run", f.toString(), "--input", "x=" + missing), missing, 1, 1, "no such file");
+        assertError(CliRun.of("run", f.toString(), "--input", "x=" + missing), missing, 1, 1, "input 'x': no such file");
         assertError(CliRun.of("run", f.toString(), "--input", "x=" + dir), dir, 1, 1, "cannot read");
     }
 
