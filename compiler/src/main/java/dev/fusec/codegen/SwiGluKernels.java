@@ -10,8 +10,8 @@ import dev.fusec.runtime.KernelSource;
  * The SwiGLU family. Forward ops make one pass: each row of y [.., 2I] is read once (gate and up
  * vectors at the layout's offsets; interleaved pairs split apart with two lane shuffles), the bias
  * added, the limit applied, silu(gate) * up (* the row's weight) computed in registers, and the row of
- * the result written once. Backward ops are straight scalar loops over the same indexing, with db and
- * dw summed in double.
+ * the result written once. Backward ops are vector loops too for gate and up in halves; the
+ * interleaved layout and fp8-stored inputs take straight scalar loops, with db and dw summed in double.
  */
 final class SwiGluKernels {
     private SwiGluKernels() {}
@@ -50,8 +50,8 @@ final class SwiGluKernels {
                 + "final float[] out = " + out + ";\n"
                 + "par.forRange(rows, Math.max(1, 8192 / I), (q0, q1) -> apply(y, bias, w, out, q0, q1));\n");
 
-        String clampV = p.glu().limit().isPresent() ? "g = g.min(LIMIT);\n        u = u.max(-LIMIT).min(LIMIT);\n" : "";
-        String clampS = p.glu().limit().isPresent() ? "g = Math.min(g, LIMIT);\n        u = Math.max(-LIMIT, Math.min(u, LIMIT));\n" : "";
+        String clampV = p.glu().limit().isPresent() ? "g = g.min(LIMIT);\nu = u.max(-LIMIT).min(LIMIT);\n" : "";
+        String clampS = p.glu().limit().isPresent() ? "g = Math.min(g, LIMIT);\nu = Math.max(-LIMIT, Math.min(u, LIMIT));\n" : "";
         String weight = p.weights() != null ? ".mul(ws)" : "";
         String weightS = p.weights() != null ? " * w[r]" : "";
         String biasG;
@@ -103,8 +103,14 @@ final class SwiGluKernels {
                     }
                 }
                 """.formatted(p.weights() != null ? "final FloatVector ws = FloatVector.broadcast(S, w[r]);" : "",
-                loads, clampV, weight, gi, biasG, ui, biasU, clampS, weightS));
+                nested(loads, 8), nested(clampV, 8), weight, gi, biasG, ui, biasU, nested(clampS, 8), weightS)
+                .replaceAll("(?m)^[ \\t]*\\R", ""));
         return k.build();
+    }
+
+    /** Lines to put at a placeholder indented by {@code spaces}: the first takes the placeholder's indent. */
+    private static String nested(String lines, int spaces) {
+        return lines.strip().replace("\n", "\n" + " ".repeat(spaces));
     }
 
     static KernelSource backward(Gen g) {
@@ -123,6 +129,9 @@ final class SwiGluKernels {
                 weights = 2;
             }
             default -> throw new IllegalArgumentException("not a SwiGLU backward: " + op.opName());
+        }
+        if (glu.layout() != Layout.INTERLEAVED && !glu.fp8InputStore()) {
+            return backwardVector(g, glu, bias, weights);
         }
         Shape y = g.operand(1);
         int width = (int) y.last().value();
@@ -190,6 +199,145 @@ final class SwiGluKernels {
             body.append("for (int i = 0; i < W; i++) {\n    second[i] = (float) db[i];\n}\n");
         }
         k.run(body.toString());
+        return k.build();
+    }
+
+    /** Rows per partial sum of db: float sums over 64 rows, added into double. */
+    private static final int DB_ROWS = 64;
+
+    /**
+     * Backward on the vector species, for gate and up in halves (either order) read as they are
+     * stored. dy is one pass over g and y. db (bias) is a sum over rows, so those kernels split the
+     * columns across threads and walk every row, summing 64 rows at a time in float and the blocks
+     * in double; the others split the rows, and dw (weights) is a per-row vector sum. Either way the
+     * order of every sum is fixed by the shapes, not the thread count, so results do not depend on
+     * --threads.
+     */
+    private static KernelSource backwardVector(Gen g, Glu glu, int bias, int weights) {
+        Op op = g.node().op();
+        Shape y = g.operand(1);
+        int width = (int) y.last().value();
+        int half = width / 2;
+        int go = glu.layout().gateIndex(0, half);
+        int uo = glu.layout().upIndex(0, half);
+        boolean limit = glu.limit().isPresent();
+        KernelClass k = g.start(bias >= 0 ? "split the " + half + " columns across threads in blocks of L; each walks every row"
+                        : "split the rows across threads",
+                "per vector of columns: gate at column " + (go == 0 ? "" : go + " + ") + "j and up at " + (uo == 0 ? "" : uo + " + ")
+                        + "j" + (bias >= 0 ? " plus the bias" : "")
+                        + (limit ? ", clamped (a mask records where a clamp binds: no gradient there)" : "")
+                        + "; s = sigmoid(gate); dgate = g' * up * s * (1 + gate * (1 - s)); dup = g' * gate * s, with g' = g"
+                        + (weights >= 0 ? " * w[row]" : "") + "; store both",
+                bias >= 0 ? "db: per column, sums of " + DB_ROWS + " rows in float, added into double"
+                        : weights >= 0 ? "dw[row] = sum over the row of gate * s * up * g, a vector sum reduced once per row"
+                        : "scalar code for the tail columns");
+        k.constant("W", Integer.toString(width)).constant("I", Integer.toString(half))
+                .constant("GO", Integer.toString(go)).constant("UO", Integer.toString(uo));
+        glu.limit().ifPresent(l -> k.constant("LIMIT", ElementwiseKernels.floatLit(l)));
+        int n = op.operands().size();
+        String rows = g.ext().product(y, 0, y.rank() - 1);
+        StringBuilder run = new StringBuilder("final float[] g = args[0];\nfinal float[] y = args[1];\n");
+        run.append("final float[] extra = ").append(bias >= 0 || weights >= 0 ? "args[2]" : "null").append(";\n");
+        run.append("final float[] dy = args[").append(n).append("];\n");
+        run.append("final float[] second = ").append(op.resultCount() == 2 ? "args[" + (n + 1) + "]" : "null").append(";\n");
+        run.append("final int rows = ").append(rows).append(";\n");
+        if (bias >= 0) {
+            run.append("par.forRange((I + L - 1) / L, 1, (c0, c1) -> columns(g, y, extra, dy, second, rows, c0 * L, Math.min(I, c1 * L)));\n");
+        } else {
+            run.append("par.forRange(rows, Math.max(1, 4096 / I), (r0, r1) -> rows(g, y, extra, dy, second, r0, r1));\n");
+        }
+        k.run(run.toString());
+
+        // One vector (or, with a mask, the tail) of columns of one row: stores dy, leaves dGate and dUp.
+        String vectorStep = """
+                FloatVector gate = FloatVector.fromArray(S, y, r * W + GO + j%2$s)%3$s;
+                FloatVector up = FloatVector.fromArray(S, y, r * W + UO + j%2$s)%4$s;
+                %5$sfinal FloatVector s = VectorMath.sigmoid(gate);
+                final FloatVector gr = FloatVector.fromArray(S, g, r * I + j%2$s);
+                final FloatVector gw = gr%6$s;
+                FloatVector dGate = gw.mul(up).mul(s).mul(gate.mul(s.neg().add(1f)).add(1f));
+                FloatVector dUp = gw.mul(gate).mul(s);
+                %7$sdGate.intoArray(dy, r * W + GO + j%2$s);
+                dUp.intoArray(dy, r * W + UO + j%2$s);
+                """;
+        String clamp = limit ? """
+                final VectorMask<Float> gatePasses = gate.compare(VectorOperators.LE, LIMIT);
+                final VectorMask<Float> upPasses = up.compare(VectorOperators.GE, -LIMIT).and(up.compare(VectorOperators.LE, LIMIT));
+                gate = gate.min(LIMIT);
+                up = up.max(-LIMIT).min(LIMIT);
+                """ : "";
+        String zeroWhereClamped = limit ? """
+                dGate = FloatVector.zero(S).blend(dGate, gatePasses);
+                dUp = FloatVector.zero(S).blend(dUp, upPasses);
+                """ : "";
+        String full = vectorStep.formatted("", "",
+                bias >= 0 ? ".add(FloatVector.fromArray(S, extra, GO + j))" : "",
+                bias >= 0 ? ".add(FloatVector.fromArray(S, extra, UO + j))" : "",
+                clamp, weights >= 0 ? ".mul(wv)" : "", zeroWhereClamped);
+        String masked = vectorStep.replace("%2$s)", "%2$s, tail)").formatted("", "",
+                bias >= 0 ? ".add(FloatVector.fromArray(S, extra, GO + j, tail))" : "",
+                bias >= 0 ? ".add(FloatVector.fromArray(S, extra, UO + j, tail))" : "",
+                clamp, weights >= 0 ? ".mul(wv)" : "", zeroWhereClamped);
+        if (bias >= 0) {
+            k.helper("void", "columns", Gen.params("float[] g", "float[] y", "float[] extra", "float[] dy", "float[] second",
+                    "int rows", "int from", "int to"), """
+                    final int cols = to - from;
+                    final float[] block = new float[2 * cols];
+                    final double[] db = new double[2 * cols];
+                    for (int r = 0; r < rows; r++) {
+                        for (int j = from; j < to; j += L) {
+                            final VectorMask<Float> tail = S.indexInRange(j, to);
+                    %1$s
+                            final int at = j - from;
+                            FloatVector.fromArray(S, block, at, tail).add(dGate).intoArray(block, at, tail);
+                            FloatVector.fromArray(S, block, cols + at, tail).add(dUp).intoArray(block, cols + at, tail);
+                        }
+                        if ((r + 1) %% %2$d == 0 || r == rows - 1) {
+                            for (int i = 0; i < 2 * cols; i++) {
+                                db[i] += block[i];
+                                block[i] = 0;
+                            }
+                        }
+                    }
+                    for (int j = from; j < to; j++) {
+                        second[GO + j] = (float) db[j - from];
+                        second[UO + j] = (float) db[cols + j - from];
+                    }
+                    """.formatted(masked.indent(8).stripTrailing(), DB_ROWS));
+        } else {
+            k.helper("void", "rows", Gen.params("float[] g", "float[] y", "float[] extra", "float[] dy", "float[] second",
+                    "int from", "int to"), """
+                    for (int r = from; r < to; r++) {
+                    %1$s
+                        int j = 0;
+                        for (; j <= I - L; j += L) {
+                    %2$s
+                    %3$s
+                        }
+                        if (j < I) {
+                            final VectorMask<Float> tail = S.indexInRange(j, I);
+                    %4$s
+                    %5$s
+                        }
+                    %6$s
+                    }
+                    """.formatted(weights >= 0 ? "    final FloatVector wv = FloatVector.broadcast(S, extra[r]);\n"
+                                    + "    FloatVector dw = FloatVector.zero(S);" : "",
+                    full.indent(8).stripTrailing(),
+                    weights >= 0 ? "        dw = gate.mul(s).mul(up).fma(gr, dw);" : "",
+                    masked.indent(8).stripTrailing(),
+                    weights >= 0 ? "        dw = dw.add(gate.mul(s).mul(up).mul(gr), tail);" : "",
+                    // Lane by lane in a fixed order: reduceLanes(ADD) may add in another order once C2
+                    // has compiled the kernel, and a run's results must not depend on that.
+                    weights >= 0 ? """
+                                final float[] lanes = dw.toArray();
+                                float sum = 0;
+                                for (float v : lanes) {
+                                    sum += v;
+                                }
+                                second[r] = sum;
+                            """.stripTrailing() : ""));
+        }
         return k.build();
     }
 }

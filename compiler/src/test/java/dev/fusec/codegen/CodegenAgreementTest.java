@@ -345,6 +345,15 @@ class CodegenAgreementTest {
                   return d1, d2, d3, d4, db4, d5, db5, d6, dw6, d7, dw7, d8, dw8, d9
                 }
                 """));
+        c.add(plain("backward vector kernels: clamps, and db summed over more than 64 rows in blocks", tokens(1, 64, 150), """
+                graph back_rows(g: f32[T, 21], y: f32[T, 42], bias: f32[42], w: f32[T, 1])
+                    -> (d1: f32[T, 42], db1: f32[42], d2: f32[T, 42], dw2: f32[T, 1], d3: f32[T, 42], db3: f32[42]) {
+                  d1, db1 = bias_swiglu_back(g, y, bias, limit=0.5)
+                  d2, dw2 = weighted_swiglu_back(g, y, w, layout=swapped, limit=0.5)
+                  d3, db3 = bias_swiglu_back(g, y, bias, layout=swapped)
+                  return d1, db1, d2, dw2, d3, db3
+                }
+                """));
         c.add(plain("backward ops on 3-D [S, B, 2I]", SB, """
                 graph back3(g: f32[S, B, 13], y: f32[S, B, 26], bias: f32[26], w: f32[S, B, 1])
                     -> (d1: f32[S, B, 26], d2: f32[S, B, 26], db2: f32[26], d3: f32[S, B, 26], dw3: f32[S, B, 1]) {
