@@ -8,6 +8,7 @@ import dev.fusec.ir.CompileError;
 import dev.fusec.ir.Graph;
 import dev.fusec.ir.ShapeInference;
 import dev.fusec.ir.SourcePos;
+import dev.fusec.onnx.OnnxOpTypes;
 import dev.fusec.parse.IrParser;
 import dev.fusec.runtime.AtomicFiles;
 import dev.fusec.runtime.KernelCache;
@@ -56,6 +57,10 @@ final class BenchCommand implements Callable<Integer>, Main.FileCommand {
     @Option(names = "--report", paramLabel = "FILE.html", description = "also write a self-contained HTML page with an SVG chart")
     Path report;
 
+    @Option(names = "--save-ort-model", paramLabel = "FILE.onnx",
+            description = "write the model ONNX Runtime runs after its own graph optimisations, and list its ops")
+    Path ortModel;
+
     @Option(names = "--remeasure-limits", description = "measure the machine's limits again instead of using the cached ones")
     boolean remeasure;
 
@@ -74,10 +79,10 @@ final class BenchCommand implements Callable<Integer>, Main.FileCommand {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "--threads must be 1..1024, --runs 1..100000 and --warmup 0..100000");
         }
-        if (report != null) {
-            Path dir = report.toAbsolutePath().getParent();
-            if (dir == null || !Files.isDirectory(dir)) {
-                throw new CompileError(SourcePos.startOf(report.toString()), "cannot write: directory " + dir + " does not exist");
+        for (Path written : new Path[] {report, ortModel}) {
+            Path dir = written == null ? null : written.toAbsolutePath().getParent();
+            if (written != null && (dir == null || !Files.isDirectory(dir))) {
+                throw new CompileError(SourcePos.startOf(written.toString()), "cannot write: directory " + dir + " does not exist");
             }
         }
         Graph g = IrParser.parseFile(file);
@@ -86,9 +91,13 @@ final class BenchCommand implements Callable<Integer>, Main.FileCommand {
         MachineLimits limits = MachineLimits.forThreads(workers, KernelCache.defaultDir(), remeasure);
         Benchmark.Settings settings = new Benchmark.Settings(workers, runs, warmup, seed, !noPeers,
                 new KernelCache(KernelCache.defaultDir()));
-        Benchmark.Result result = Benchmark.run(g, binding, settings, limits, Peers.available());
+        Benchmark.Result result = Benchmark.run(g, binding, settings, limits, Peers.available(ortModel));
         PrintWriter out = spec.commandLine().getOut();
         out.print(json ? BenchReport.json(result) : BenchReport.text(result));
+        if (ortModel != null && !noPeers && !json) {
+            out.println("ort's optimised graph, written to " + ortModel + ": "
+                    + String.join(", ", OnnxOpTypes.of(Files.readAllBytes(ortModel))));
+        }
         if (report != null) {
             AtomicFiles.write(report, BenchReport.html(result).getBytes(StandardCharsets.UTF_8));
             if (!json) {

@@ -101,6 +101,24 @@ class OrtPeerTest {
     }
 
     @Test
+    void boundOutputsHoldWhatAPlainRunReturnsAndAreRewrittenInPlace() {
+        Graph g = OrtAgreement.parse(LLAMA_FFN);
+        Map<String, Tensor> in = inputs(g, 3, 3);
+        Map<String, Tensor> other = inputs(g, 3, 4);
+        byte[] model = OnnxExporter.export(g, weights(in));
+        try (OrtPeer ort = new OrtPeer(model, 1)) {
+            Map<String, Tensor> x = Map.of("x", in.get("x"));
+            Map<String, Tensor> y = Map.of("x", other.get("x"));
+            ort.runBound(x);
+            assertArrayEquals(ort.run(x).get("y").data(), ort.boundOutputs().get("y").data());
+            assertArrayEquals(new int[] {3, 64}, ort.boundOutputs().get("y").shape());
+            ort.runBound(y);
+            assertArrayEquals(ort.run(y).get("y").data(), ort.boundOutputs().get("y").data(), "the second bound run overwrote the first");
+            assertNotEquals(ort.run(x).get("y").data()[0], ort.boundOutputs().get("y").data()[0]);
+        }
+    }
+
+    @Test
     void unbakedWeightsAreInputs() {
         Graph g = OrtAgreement.parse(LLAMA_FFN);
         Map<String, Tensor> in = inputs(g, 2, 5);

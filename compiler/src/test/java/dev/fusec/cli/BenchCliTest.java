@@ -1,0 +1,81 @@
+package dev.fusec.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code fusec bench} as a user drives it, on a small FFN with few runs: the table, the JSON object
+ * of the contract, the HTML report and ORT's optimised model. It checks what is printed and that
+ * every mode computed the same thing, not how fast: timing belongs to benchmarks, not tests. (The
+ * machine's limits are measured once, on the first bench run, and cached.)
+ */
+class BenchCliTest {
+    @TempDir
+    Path dir;
+
+    static final String FFN = """
+            graph ffn(x: f32[T, 64], w_gate: f32[64, 96], w_up: f32[64, 96], w_down: f32[96, 64]) -> (y: f32[T, 64]) {
+              y = matmul(mul(silu(matmul(x, w_gate)), matmul(x, w_up)), w_down)
+              return y
+            }
+            """;
+
+    private static final List<String> MODES = List.of("fused", "unfused", "ort");
+
+    private Path ffn() throws Exception {
+        return Files.writeString(dir.resolve("ffn.fir"), FFN);
+    }
+
+    @Test
+    void tableHasARowPerModeWithTheLimitBesideIt() throws Exception {
+        Path report = dir.resolve("r.html");
+        Path ortModel = dir.resolve("ort.onnx");
+        CliRun r = CliRun.of("bench", ffn().toString(), "--dim", "T=5", "--threads", "1", "--runs", "3", "--warmup", "1",
+                "--report", report.toString(), "--save-ort-model", ortModel.toString());
+        assertEquals(0, r.code(), r.toString());
+        assertTrue(r.out().contains("machine: ") && r.out().contains("GFLOP/s") && r.out().contains("% of limit"), r.out());
+        for (String mode : MODES) {
+            Matcher row = Pattern.compile("(?m)^" + mode + " +([0-9.]+) +([0-9.]+) +([0-9.]+) .*%.* ([0-9.e+-]+)$").matcher(r.out());
+            assertTrue(row.find(), "no row for " + mode + ":\n" + r.out());
+            double median = Double.parseDouble(row.group(1));
+            double min = Double.parseDouble(row.group(2));
+            double max = Double.parseDouble(row.group(3));
+            assertTrue(min <= median && median <= max && min > 0, row.group());
+            assertTrue(Double.parseDouble(row.group(4)) < 1e-4, mode + " disagrees with unfused: " + row.group());
+        }
+        String html = Files.readString(report);
+        assertTrue(html.contains("<svg") && html.contains("machine limit") && html.contains("ort"), "report: " + html);
+        assertTrue(Files.size(ortModel) > 0);
+        assertTrue(r.out().contains("ort's optimised graph, written to " + ortModel + ": ") && r.out().contains("MatMul"), r.out());
+    }
+
+    @Test
+    void jsonIsOneObjectWithTheFieldsOfTheContract() throws Exception {
+        CliRun r = CliRun.of("bench", ffn().toString(), "--dim", "T=1", "--threads", "1", "--runs", "2", "--warmup", "1", "--json");
+        assertEquals(0, r.code(), r.toString());
+        String json = r.out().strip();
+        assertEquals(1, json.lines().count(), json);
+        assertTrue(json.startsWith("{\"graph\": \"ffn\", \"dims\": {\"T\": 1}"), json);
+        assertTrue(Pattern.compile("\"limits\": \\{\"mem_gbps\": [0-9.]+, \"peak_gflops\": [0-9.]+").matcher(json).find(), json);
+        for (String mode : MODES) {
+            Pattern row = Pattern.compile("\\{\"mode\": \"" + mode + "\", \"median_ms\": [0-9.]+, \"min_ms\": [0-9.]+, "
+                    + "\"max_ms\": [0-9.]+, \"gbps\": [0-9.]+, \"gflops\": [0-9.]+, \"speedup\": [0-9.]+, \"pct_of_limit\": [0-9.]+");
+            assertTrue(row.matcher(json).find(), mode + " in " + json);
+        }
+    }
+
+    @Test
+    void noPeersTimesFusecOnly() throws Exception {
+        CliRun r = CliRun.of("bench", ffn().toString(), "--dim", "T=2", "--threads", "1", "--runs", "2", "--warmup", "0", "--no-peers");
+        assertEquals(0, r.code(), r.toString());
+        assertTrue(r.out().contains("\nfused ") && r.out().contains("\nunfused ") && !r.out().contains("\nort "), r.out());
+    }
+}
