@@ -1,7 +1,5 @@
 package dev.fusec.bench.jmh;
 
-import dev.fusec.runtime.Tensor;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -18,16 +16,16 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * JMH: one graph of bench/graphs at one T, fused or unfused, on 1 or 2 threads. Inputs and packed
+ * JMH: one graph of bench/graphs at one T, fused, unfused or ONNX Runtime, on 1 or 2 threads. Inputs and packed
  * weights are prepared in setup; each invocation is one whole run of the graph. (For interleaved
- * fused/unfused/ORT rows with the machine's limits beside them, use `fusec bench`.)
+ * rows with the machine's limits beside them, use `fusec bench`.)
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "-XX:CompileCommand=quiet",
+@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-XX:CompileCommand=quiet",
         "-XX:CompileCommand=BackgroundCompilation,dev.fusec.runtime.kernels.*::*,false",
         "-XX:CompileCommand=CompileThresholdScaling,dev.fusec.runtime.kernels.*::*,0.01",
         "-XX:CompileCommand=inline,dev.fusec.runtime.VectorMath::*"})
@@ -38,7 +36,7 @@ public class FfnBenchmark {
     @Param({"1", "128", "512"})
     public long tokens;
 
-    @Param({"fused", "unfused"})
+    @Param({"fused", "unfused", "ort"})
     public String mode;
 
     @Param({"1", "2"})
@@ -52,12 +50,12 @@ public class FfnBenchmark {
     }
 
     @Benchmark
-    public Map<String, Tensor> run() {
-        return run.run();
+    public void run() {
+        run.run();
     }
 
     @TearDown(Level.Trial)
-    public void tearDown() {
+    public void tearDown() throws Exception {
         run.close();
     }
 }

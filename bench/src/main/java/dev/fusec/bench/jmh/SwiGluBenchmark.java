@@ -1,7 +1,5 @@
 package dev.fusec.bench.jmh;
 
-import dev.fusec.runtime.Tensor;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -26,7 +24,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "-XX:CompileCommand=quiet",
+@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-XX:CompileCommand=quiet",
         "-XX:CompileCommand=BackgroundCompilation,dev.fusec.runtime.kernels.*::*,false",
         "-XX:CompileCommand=CompileThresholdScaling,dev.fusec.runtime.kernels.*::*,0.01",
         "-XX:CompileCommand=inline,dev.fusec.runtime.VectorMath::*"})
@@ -37,7 +35,7 @@ public class SwiGluBenchmark {
     @Param({"64", "2048"})
     public long tokens;
 
-    @Param({"fused", "unfused"})
+    @Param({"fused", "unfused", "ort"})
     public String mode;
 
     @Param({"1", "2"})
@@ -51,12 +49,12 @@ public class SwiGluBenchmark {
     }
 
     @Benchmark
-    public Map<String, Tensor> run() {
-        return run.run();
+    public void run() {
+        run.run();
     }
 
     @TearDown(Level.Trial)
-    public void tearDown() {
+    public void tearDown() throws Exception {
         run.close();
     }
 }
