@@ -14,8 +14,8 @@ import java.util.OptionalDouble;
  * micro-kernel computes an MR x NR tile of the result over the whole K with its accumulators in
  * local variables (one per row and vector), A broadcast one element at a time. Panels are split
  * across threads, so each thread streams its own share of the weights once per row tile; a
- * decode call (one row) is a one-row tile that reads each panel as four concurrent K segments:
- * one pass over the weights. The dual kernels (gate_up, gate_up_swiglu) are the same 2-vector
+ * decode call (one row) is a one-row tile that reads each panel as four concurrent weight streams
+ * (K segments): one pass over the weights. The dual kernels (gate_up, gate_up_swiglu) are the same 2-vector
  * micro-kernel with one gate and one up vector per row, the two panels read in the same k loop;
  * gate_up_swiglu turns each finished tile into silu(gate) * up while it is still in L1, so the
  * gate and up tensors are never written.
