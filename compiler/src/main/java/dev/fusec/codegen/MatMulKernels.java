@@ -59,6 +59,13 @@ final class MatMulKernels {
 
         // Rows of A a multiple of 2 KiB long are copied to a stride one cache line longer (Packing.strideRows).
         int lda = s.k() % 512 == 0 ? s.k() + 16 : s.k();
+        // A long K is walked in blocks, so that the block of a panel a tile reads (KC x NR floats,
+        // at most 256 KiB) stays in L2 while the row tiles pass over it. The partial sums go to the
+        // result between blocks, so only kernels that store plain sums are blocked: gate_up_swiglu
+        // needs the whole sum before its epilogue, and its K (the hidden size) is the short one.
+        boolean blocked = (s.epilogue() == Epilogue.STORE || s.epilogue() == Epilogue.BIAS) && s.k() > MAX_KC + MAX_KC / 4;
+        int kBlocks = (s.k() + MAX_KC - 1) / MAX_KC;
+        int kc = blocked ? (s.k() + kBlocks - 1) / kBlocks : s.k();
         KernelClass k = g.start(
                 "at load time, pack each weight into " + panels + " K-major panels of NR = " + nr + " columns (zero-padded)"
                         + (lda == s.k() ? "" : "; per call, copy the rows of " + s.x() + " to a stride of " + lda
@@ -67,8 +74,11 @@ final class MatMulKernels {
                         + " (a smaller tile for the rest); a one-row tile, the decode path, reads the panel as "
                         + (s.k() >= 16 * segments(dual) ? segments(dual) + " concurrent K segments" : "one stream")
                         + ": one pass over the weights",
-                "per tile: " + (dual ? 2 * vpr : vpr) + " accumulator vectors per row live in registers for the whole K = " + s.k()
-                        + " loop: load the panel's " + (dual ? "gate and up vectors" : "two vectors") + " for k, broadcast "
+                "per tile: " + (dual ? 2 * vpr : vpr) + " accumulator vectors per row live in registers for the "
+                        + (blocked ? "K = " + s.k() + " loop, walked in " + kBlocks + " blocks of KC = " + kc
+                        + " (partial sums stored to the result between blocks; one row takes the whole K at once)"
+                        : "whole K = " + s.k() + " loop")
+                        + ": load the panel's " + (dual ? "gate and up vectors" : "two vectors") + " for k, broadcast "
                         + "A[row, k], fused multiply-add",
                 switch (s.epilogue()) {
                     case STORE -> "store the tile (masked past column " + s.n() + ")";
@@ -85,6 +95,9 @@ final class MatMulKernels {
                 .constant("VPR", Integer.toString(vpr))
                 .constant("PANELS", Integer.toString(panels)).constant("MR", Integer.toString(mr))
                 .constant("LDC", Integer.toString(ldc)).constant("TRANSPOSED", Boolean.toString(s.transposed()));
+        if (blocked) {
+            k.constant("KC", Integer.toString(kc));
+        }
         s.limit().ifPresent(l -> k.constant("LIMIT", ElementwiseKernels.floatLit(l)));
         k.prepare(dual ? new int[] {1, 2} : new int[] {1}, "return Packing.panels(data, K, N, NR, TRANSPOSED, par);\n");
 
@@ -126,13 +139,17 @@ final class MatMulKernels {
                 tileArgs.append(", bias").append(v);
             }
         }
-        panel.append("int i = 0;\n");
-        panel.append("for (; i + MR <= m; i += MR) {\n    tile").append(mr).append("(").append(tileArgs).append(");\n}\n");
-        panel.append("switch (m - i) {\n");
-        for (int r = 1; r < mr; r++) {
-            panel.append("    case ").append(r).append(" -> tile").append(r).append("(").append(tileArgs).append(");\n");
+        if (blocked) {
+            // Decode streams each panel once over the whole K; more rows walk K in blocks of KC.
+            String rowZero = tileArgs.toString().replace("i * LDA", "0").replace("i * LDC + col", "col");
+            panel.append("if (m == 1) {\n    tile1(").append(rowZero).append(");\n    return;\n}\n");
+            panel.append("for (int k0 = 0; k0 < K; k0 += KC) {\n");
+            panel.append("    final int k1 = Math.min(K, k0 + KC);\n");
+            panel.append(tileWalk("ktile", tileArgs + ", k0, k1", mr).indent(4));
+            panel.append("}\n");
+        } else {
+            panel.append(tileWalk("tile", tileArgs.toString(), mr));
         }
-        panel.append("    default -> { }\n}\n");
         k.helper("void", "panel", panelParams, panel.toString());
 
         for (int r = 1; r <= mr; r++) {
@@ -152,7 +169,14 @@ final class MatMulKernels {
                     params.add("FloatVector bias" + v);
                 }
             }
-            k.helper("void", "tile" + r, params, tile(r, dual, vpr, s));
+            if (!blocked || r == 1) {
+                k.helper("void", "tile" + r, params, tile(r, dual, vpr, s));
+            }
+            if (blocked) {
+                List<String> blockParams = new ArrayList<>(params);
+                blockParams.addAll(List.of("int k0", "int k1"));
+                k.helper("void", "ktile" + r, blockParams, blockedTile(r, vpr, s));
+            }
         }
         if (s.epilogue() == Epilogue.SWIGLU) {
             k.helper("void", "swigluRows", List.of("float[] c", "int cOff", "float[] upTile", "int rows", "VectorMask<Float> m0"), """
@@ -166,6 +190,17 @@ final class MatMulKernels {
         return k.build();
     }
 
+    /** Rows in tiles of MR ({@code <name>MR}), then one smaller tile for the rest. */
+    private static String tileWalk(String name, String args, int mr) {
+        StringBuilder w = new StringBuilder("int i = 0;\n");
+        w.append("for (; i + MR <= m; i += MR) {\n    ").append(name).append(mr).append("(").append(args).append(");\n}\n");
+        w.append("switch (m - i) {\n");
+        for (int r = 1; r < mr; r++) {
+            w.append("    case ").append(r).append(" -> ").append(name).append(r).append("(").append(args).append(");\n");
+        }
+        return w.append("    default -> { }\n}\n").toString();
+    }
+
     private static Shape2 plan(Gen g, String x, String w1, String w2, String bias, boolean transposed, Epilogue e,
                                Layout layout, OptionalDouble limit) {
         Shape w = g.shapeOf(w1);
@@ -173,6 +208,9 @@ final class MatMulKernels {
         int n = (int) (transposed ? w.dim(0) : w.dim(1)).value();
         return new Shape2(x, w1, w2, bias, transposed, k, n, e, layout, limit);
     }
+
+    /** The longest K block of a blocked kernel: 2048 x 32 floats of a panel, 256 KiB. */
+    private static final int MAX_KC = 2048;
 
     /** Weight streams a one-row tile reads at once (see {@link #rowTile}). */
     private static final int STREAMS = 4;
@@ -196,7 +234,14 @@ final class MatMulKernels {
                 }
             }
         }
-        t.append("for (int k = 0; k < K; k++) {\n");
+        t.append(kLoop(rows, dual, vpr, "0", "K"));
+        return t.append(epilogue(rows, vpr, s)).toString();
+    }
+
+    /** The k loop of a tile over [from, to): load the panel's vectors for k, broadcast A[row, k], FMA. */
+    private static String kLoop(int rows, boolean dual, int vpr, String from, String to) {
+        StringBuilder t = new StringBuilder();
+        t.append("for (int k = ").append(from).append("; k < ").append(to).append("; k++) {\n");
         for (int v = 0; v < vpr; v++) {
             String at = "bOff + k * NR" + (v == 0 ? "" : " + " + v + " * L");
             t.append("    final FloatVector b").append(v).append(" = FloatVector.fromArray(S, b, ").append(at).append(");\n");
@@ -216,8 +261,39 @@ final class MatMulKernels {
                 }
             }
         }
-        t.append("}\n");
-        return t.append(epilogue(rows, vpr, s)).toString();
+        return t.append("}\n").toString();
+    }
+
+    /**
+     * A tile of a K-blocked kernel over k in [k0, k1): the accumulators start from zero in the first
+     * block and from the stored partial sums after it, and the bias is added after the last block.
+     */
+    private static String blockedTile(int rows, int vpr, Shape2 s) {
+        StringBuilder t = new StringBuilder();
+        for (int r = 0; r < rows; r++) {
+            for (int v = 0; v < vpr; v++) {
+                t.append("FloatVector c").append(r).append('_').append(v).append(" = k0 == 0 ? FloatVector.zero(S) : FloatVector.fromArray(S, c, cOff + ")
+                        .append(r).append(" * LDC").append(v == 0 ? "" : " + " + v + " * L").append(", m").append(v).append(");\n");
+            }
+        }
+        t.append(kLoop(rows, false, vpr, "k0", "k1"));
+        if (s.epilogue() == Epilogue.BIAS) {
+            t.append("if (k1 == K) {\n");
+            for (int r = 0; r < rows; r++) {
+                for (int v = 0; v < vpr; v++) {
+                    t.append("    c").append(r).append('_').append(v).append(" = c").append(r).append('_').append(v).append(".add(bias")
+                            .append(v).append(");\n");
+                }
+            }
+            t.append("}\n");
+        }
+        for (int r = 0; r < rows; r++) {
+            for (int v = 0; v < vpr; v++) {
+                t.append("c").append(r).append('_').append(v).append(".intoArray(c, cOff + ").append(r).append(" * LDC")
+                        .append(v == 0 ? "" : " + " + v + " * L").append(", m").append(v).append(");\n");
+            }
+        }
+        return t.toString();
     }
 
     /**

@@ -383,6 +383,15 @@ class CodegenAgreementTest {
                   return y, yt
                 }
                 """));
+        c.add(plain("K past 2560: plain matmul, transpose_b and linear with bias walk K in blocks", tokens(1, 2, 13, 25), """
+                graph blocked(x: f32[T, 2600], w: f32[2600, 19], wt: f32[35, 2600], b: f32[35], x2: f32[T, 4608], w2: f32[4608, 17])
+                    -> (y: f32[T, 19], yt: f32[T, 35], y2: f32[T, 17]) {
+                  y = matmul(x, w)
+                  yt = linear(x, wt, b)
+                  y2 = matmul(x2, w2)
+                  return y, yt, y2
+                }
+                """));
         c.add(fusing("linear gate and up (PyTorch weights) fuse to gate_up_swiglu with transpose_b", "gate_up_swiglu", SB, """
                 graph ffn_linear(x: f32[S, B, 13], wg: f32[37, 13], wu: f32[37, 13], wd: f32[13, 37])
                     -> (y: f32[S, B, 13]) {
