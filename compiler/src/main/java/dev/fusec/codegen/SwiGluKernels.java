@@ -249,6 +249,7 @@ final class SwiGluKernels {
         k.run(run.toString());
 
         // One vector (or, with a mask, the tail) of columns of one row: stores dy, leaves dGate and dUp.
+        // %2$s marks every access that takes the tail mask in the masked copy; %1$s is unused.
         String vectorStep = """
                 FloatVector gate = FloatVector.fromArray(S, y, r * W + GO + j%2$s)%3$s;
                 FloatVector up = FloatVector.fromArray(S, y, r * W + UO + j%2$s)%4$s;
