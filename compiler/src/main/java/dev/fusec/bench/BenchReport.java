@@ -13,7 +13,7 @@ public final class BenchReport {
     public static String text(Benchmark.Result r) {
         MachineLimits l = r.limits();
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "fusec bench %s  %s  threads=%d  %d runs after %d warm-up, modes interleaved%s%n",
+        sb.append(String.format(Locale.ROOT, "fusec bench %s  %s  threads=%d  %d runs after %d warm-up, modes interleaved in turning order%s%n",
                 r.graph(), dims(r.dims()), r.threads(), r.runs(), r.warmup(),
                 r.copies() > 1 ? ", inputs rotated over " + r.copies() + " copies (past the last-level cache)" : ""));
         sb.append(String.format(Locale.ROOT, "machine: %s; memory %.1f GB/s (STREAM %s), FMA peak %.1f GFLOP/s, %d thread(s)%s%n",

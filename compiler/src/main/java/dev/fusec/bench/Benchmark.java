@@ -25,8 +25,9 @@ import java.util.Map;
  * <ol>
  *   <li>every mode gets the same inputs; when they fit in twice the last-level cache, several copies
  *       are made and rotated, so a decode step reads its weights from memory as a real model would;</li>
- *   <li>each mode is warmed up (JIT, weight packing), then timed in interleaved rounds (A B C A B C),
- *       so drift and neighbours' noise hit every mode alike;</li>
+ *   <li>each mode is warmed up (JIT, weight packing), then timed in interleaved rounds whose order
+ *       turns (A B C, B C A, C A B), so drift and neighbours' noise hit every mode alike and no mode
+ *       always follows the same other one;</li>
  *   <li>bytes and FLOPs are counted from shapes (compulsory traffic: every input read once, every
  *       output written once), the same for every mode, and compared with the limit that binds.</li>
  * </ol>
@@ -98,7 +99,10 @@ public final class Benchmark {
                 }
             }
             for (int round = 0; round < s.runs(); round++) {
-                for (int i = 0; i < runners.size(); i++) {
+                // The order turns each round (A B C, B C A, C A B, ...), so no mode always runs right
+                // after the same other one (a peer's threads winding down, its cache footprint).
+                for (int j = 0; j < runners.size(); j++) {
+                    int i = (j + round) % runners.size();
                     long t0 = System.nanoTime();
                     runners.get(i).run(round % copies);
                     times[i][round] = (System.nanoTime() - t0) / 1e6;
