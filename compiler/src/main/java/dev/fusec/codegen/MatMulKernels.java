@@ -334,19 +334,6 @@ final class MatMulKernels {
             }
         }
         t.append("}\n");
-        if (seg * streams < s.k()) {
-            t.append("for (int k = ").append(seg * streams).append("; k < K; k++) {\n");
-            t.append("    final FloatVector x0 = FloatVector.broadcast(S, a[aOff + k]);\n");
-            for (int v = 0; v < vpr; v++) {
-                String at = "bOff + k * NR" + (v == 0 ? "" : " + " + v + " * L");
-                t.append("    c0s").append(v).append(" = x0.fma(FloatVector.fromArray(S, b, ").append(at).append("), c0s").append(v).append(");\n");
-                if (dual) {
-                    t.append("    u0s").append(v).append(" = x0.fma(FloatVector.fromArray(S, b2, ").append(at).append("), u0s").append(v)
-                            .append(");\n");
-                }
-            }
-            t.append("}\n");
-        }
         for (int v = 0; v < vpr; v++) {
             for (String name : dual ? List.of("c", "u") : List.of("c")) {
                 t.append("FloatVector ").append(name).append("0_").append(v).append(" = ").append(name).append("0s").append(v);
@@ -355,6 +342,9 @@ final class MatMulKernels {
                 }
                 t.append(";\n");
             }
+        }
+        if (seg * streams < s.k()) {
+            t.append(kLoop(1, dual, vpr, Integer.toString(seg * streams), "K"));
         }
         return t.append(epilogue(1, vpr, s)).toString();
     }

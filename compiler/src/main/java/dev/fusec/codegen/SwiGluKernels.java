@@ -249,17 +249,17 @@ final class SwiGluKernels {
         k.run(run.toString());
 
         // One vector (or, with a mask, the tail) of columns of one row: stores dy, leaves dGate and dUp.
-        // %2$s marks every access that takes the tail mask in the masked copy; %1$s is unused.
+        // %1$s marks every access that takes the tail mask in the masked copy.
         String vectorStep = """
-                FloatVector gate = FloatVector.fromArray(S, y, r * W + GO + j%2$s)%3$s;
-                FloatVector up = FloatVector.fromArray(S, y, r * W + UO + j%2$s)%4$s;
-                %5$sfinal FloatVector s = VectorMath.sigmoid(gate);
-                final FloatVector gr = FloatVector.fromArray(S, g, r * I + j%2$s);
-                final FloatVector gw = gr%6$s;
+                FloatVector gate = FloatVector.fromArray(S, y, r * W + GO + j%1$s)%2$s;
+                FloatVector up = FloatVector.fromArray(S, y, r * W + UO + j%1$s)%3$s;
+                %4$sfinal FloatVector s = VectorMath.sigmoid(gate);
+                final FloatVector gr = FloatVector.fromArray(S, g, r * I + j%1$s);
+                final FloatVector gw = gr%5$s;
                 FloatVector dGate = gw.mul(up).mul(s).mul(gate.mul(s.neg().add(1f)).add(1f));
                 FloatVector dUp = gw.mul(gate).mul(s);
-                %7$sdGate.intoArray(dy, r * W + GO + j%2$s);
-                dUp.intoArray(dy, r * W + UO + j%2$s);
+                %6$sdGate.intoArray(dy, r * W + GO + j%1$s);
+                dUp.intoArray(dy, r * W + UO + j%1$s);
                 """;
         String clamp = limit ? """
                 final VectorMask<Float> gatePasses = gate.compare(VectorOperators.LE, LIMIT);
@@ -271,11 +271,11 @@ final class SwiGluKernels {
                 dGate = FloatVector.zero(S).blend(dGate, gatePasses);
                 dUp = FloatVector.zero(S).blend(dUp, upPasses);
                 """ : "";
-        String full = vectorStep.formatted("", "",
+        String full = vectorStep.formatted("",
                 bias >= 0 ? ".add(FloatVector.fromArray(S, extra, GO + j))" : "",
                 bias >= 0 ? ".add(FloatVector.fromArray(S, extra, UO + j))" : "",
                 clamp, weights >= 0 ? ".mul(wv)" : "", zeroWhereClamped);
-        String masked = vectorStep.replace("%2$s)", "%2$s, tail)").formatted("", "",
+        String masked = vectorStep.replace("%1$s)", "%1$s, tail)").formatted("",
                 bias >= 0 ? ".add(FloatVector.fromArray(S, extra, GO + j, tail))" : "",
                 bias >= 0 ? ".add(FloatVector.fromArray(S, extra, UO + j, tail))" : "",
                 clamp, weights >= 0 ? ".mul(wv)" : "", zeroWhereClamped);

@@ -383,6 +383,15 @@ class CodegenAgreementTest {
                   return y, yt
                 }
                 """));
+        c.add(fusing("one-row tile: K not divisible by its segments leaves a remainder loop (plain K = 70, gate-up K = 67)",
+                "gate_up_swiglu", tokens(1, 3), """
+                graph remainder(x: f32[T, 70], w: f32[70, 21], x2: f32[T, 67], w_gate: f32[67, 19], w_up: f32[67, 19])
+                    -> (y: f32[T, 21], h: f32[T, 19]) {
+                  y = matmul(x, w)
+                  h = mul(silu(matmul(x2, w_gate)), matmul(x2, w_up))
+                  return y, h
+                }
+                """));
         c.add(plain("K past 2560: plain matmul, transpose_b and linear with bias walk K in blocks", tokens(1, 2, 13, 25), """
                 graph blocked(x: f32[T, 2600], w: f32[2600, 19], wt: f32[35, 2600], b: f32[35], x2: f32[T, 4608], w2: f32[4608, 17])
                     -> (y: f32[T, 19], yt: f32[T, 35], y2: f32[T, 17]) {

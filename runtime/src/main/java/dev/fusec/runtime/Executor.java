@@ -10,7 +10,7 @@ import java.util.List;
  * runs, per-step time recorded for {@code --stats}.
  *
  * <p>Output arrays belong to the executor, as with ONNX Runtime's bound outputs: they are allocated
- * on the first run and overwritten by every later one, so a run allocates nothing (a fresh
+ * with the executor and overwritten by every later one, so a run allocates nothing (a fresh
  * 100 MiB array per run costs the JVM a zeroing pass over memory and a GC, more than a SwiGLU
  * kernel itself). A caller that keeps results across runs copies them.
  */
@@ -35,6 +35,11 @@ public final class Executor {
             slots[i] = new float[plan.slotSizes()[i]];
         }
         this.outputs = new float[program.values().size()][];
+        for (int v = 0; v < outputs.length; v++) {
+            if (program.values().get(v).kind() == Program.Kind.OUTPUT) {
+                outputs[v] = new float[program.values().get(v).size()];
+            }
+        }
         this.stepNanos = new long[program.steps().size()];
         this.prepared = new Prepared[program.steps().size()][];
         for (int i = 0; i < prepared.length; i++) {
@@ -65,12 +70,7 @@ public final class Executor {
             Program.Value val = values.get(v);
             switch (val.kind()) {
                 case INTERMEDIATE -> arrays[v] = slots[plan.slotOf()[v]];
-                case OUTPUT -> {
-                    if (outputs[v] == null) {
-                        outputs[v] = new float[val.size()];
-                    }
-                    arrays[v] = outputs[v];
-                }
+                case OUTPUT -> arrays[v] = outputs[v];
                 case INPUT, VIEW -> { }
             }
         }
