@@ -383,13 +383,16 @@ class CodegenAgreementTest {
                   return y, yt
                 }
                 """));
-        c.add(fusing("one-row tile: K not divisible by its segments leaves a remainder loop (plain K = 70, gate-up K = 67)",
-                "gate_up_swiglu", tokens(1, 3), """
-                graph remainder(x: f32[T, 70], w: f32[70, 21], x2: f32[T, 67], w_gate: f32[67, 19], w_up: f32[67, 19])
-                    -> (y: f32[T, 21], h: f32[T, 19]) {
+        c.add(fusing("decode path: panel counts that its group of four does not divide (1, 7, 2 and 10 panels), the last "
+                        + "panel masked", "gate_up_swiglu", tokens(1, 3), """
+                graph remainder(x: f32[T, 70], w: f32[70, 21], w7: f32[70, 200], x2: f32[T, 67], w_gate: f32[67, 19],
+                                w_up: f32[67, 19], wg10: f32[67, 150], wu10: f32[67, 150])
+                    -> (y: f32[T, 21], y7: f32[T, 200], h: f32[T, 19], h10: f32[T, 150]) {
                   y = matmul(x, w)
+                  y7 = matmul(x, w7)
                   h = mul(silu(matmul(x2, w_gate)), matmul(x2, w_up))
-                  return y, h
+                  h10 = mul(silu(matmul(x2, wg10)), matmul(x2, wu10))
+                  return y, y7, h, h10
                 }
                 """));
         c.add(plain("K past 2560: plain matmul, transpose_b and linear with bias walk K in blocks", tokens(1, 2, 13, 25), """
