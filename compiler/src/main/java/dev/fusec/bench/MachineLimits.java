@@ -2,7 +2,9 @@ package dev.fusec.bench;
 
 import dev.fusec.runtime.AtomicFiles;
 import dev.fusec.runtime.Parallel;
+import com.sun.management.HotSpotDiagnosticMXBean;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -177,10 +179,24 @@ public record MachineLimits(String cpu, int threads, double copyGbps, double tri
     private static String key(String cpu, int threads) {
         try {
             MessageDigest md = MessageDigest.getInstance("SHA-256");
-            md.update((cpu + "|" + Runtime.version() + "|" + S + "|" + lastLevelCacheBytes()).getBytes(StandardCharsets.UTF_8));
+            md.update((cpu + "|" + Runtime.version() + "|" + S + "|" + lastLevelCacheBytes() + "|thp=" + hugePages())
+                    .getBytes(StandardCharsets.UTF_8));
             return HexFormat.of().formatHex(md.digest()).substring(0, 16) + "-t" + threads;
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * Whether this JVM backs its heap with transparent huge pages (the launcher asks for them where
+     * Linux offers them). Part of the cache key: bandwidth measured with 4 KiB pages is not the
+     * limit of a run with 2 MiB pages.
+     */
+    private static String hugePages() {
+        try {
+            return ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class).getVMOption("UseTransparentHugePages").getValue();
+        } catch (RuntimeException | LinkageError notHotSpot) {
+            return "unknown";
         }
     }
 
