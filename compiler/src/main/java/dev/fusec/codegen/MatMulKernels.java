@@ -15,10 +15,10 @@ import java.util.OptionalDouble;
  * local variables (one per row and vector), A broadcast one element at a time. Panels are split
  * across threads, so each thread streams its own share of the weights once per row tile; a
  * decode call (one row) walks a thread's panels as four long sequential weight streams (see
- * {@link #rowPanels}): one pass over the weights. The dual kernels (gate_up, gate_up_swiglu) are the same 2-vector
- * micro-kernel with one gate and one up vector per row, the two panels read in the same k loop;
- * gate_up_swiglu turns each finished tile into silu(gate) * up while it is still in L1, so the
- * gate and up tensors are never written.
+ * {@link #rowPanels}): one pass over the weights. The dual kernels (gate_up, gate_up_swiglu) are
+ * the same 2-vector micro-kernel with one gate and one up vector per row, the two panels read in
+ * the same k loop; gate_up_swiglu turns each finished tile into silu(gate) * up while it is still
+ * in L1, so the gate and up tensors are never written.
  */
 final class MatMulKernels {
     private MatMulKernels() {}
@@ -180,7 +180,7 @@ final class MatMulKernels {
                 k.helper("void", "ktile" + r, blockParams, blockedTile(r, vpr, s));
             }
         }
-        List<String> rowParams = new ArrayList<>(panelParams.subList(0, panelParams.size() - 2));
+        List<String> rowParams = panelParams.subList(0, panelParams.size() - 2); // all but "int m", "int p"
         k.helper("void", "rowPanels", concat(rowParams, "int p0", "int p1"), rowPanels(dual, s));
         for (int group : new int[] {GROUP, 1}) {
             List<String> params = s.epilogue() == Epilogue.SWIGLU ? concat(rowParams, "float[] upTile") : rowParams;
