@@ -309,10 +309,10 @@ final class MatMulKernels {
      * panel of each). Panels lie one after another in the packed weight, so each part is a single
      * sequential stream across all of its panels: a few long streams the prefetchers follow. The
      * previous design read each panel as four K segments, which start fresh short streams at every
-     * panel (14-28 KiB long at Qwen2.5-0.5B's K = 896); on one core this takes Qwen2.5-0.5B's
-     * gate-up from 64-70% to 79-87% of the bandwidth limit, and fused from 0.73x to 0.95-1.06x
-     * unfused. Each panel's sum is one chain over k = 0..K-1, whichever group it is in, so results
-     * do not depend on the thread count.
+     * panel (14-28 KiB long at Qwen2.5-0.5B's K = 896). In back-to-back `fusec bench` runs on one
+     * core, Qwen2.5-0.5B's gate-up went from 1.9-2.0 ms to 1.2-1.3 ms fused and from 1.45-1.55 ms
+     * to 1.16-1.21 ms unfused. Each panel's sum is one chain over k = 0..K-1, whichever group it is
+     * in, so results do not depend on the thread count.
      */
     private static String rowPanels(boolean dual, Shape2 s) {
         boolean swiglu = s.epilogue() == Epilogue.SWIGLU;
