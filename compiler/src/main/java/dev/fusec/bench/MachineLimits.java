@@ -1,8 +1,8 @@
 package dev.fusec.bench;
 
+import com.sun.management.HotSpotDiagnosticMXBean;
 import dev.fusec.runtime.AtomicFiles;
 import dev.fusec.runtime.Parallel;
-import com.sun.management.HotSpotDiagnosticMXBean;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
