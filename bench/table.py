@@ -7,11 +7,15 @@ import sys
 def main(path):
     cases = [json.loads(line) for line in open(path) if line.strip()]
     print("| graph | T | threads | bound | fused ms | unfused ms | ort ms | fused vs unfused | fused vs ort "
-          "| fused % of limit | ort % of limit |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+          "| fused % of limit | ort % of limit | fused % of live |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for c in cases:
         rows = {r["mode"]: r for r in c["results"]}
         fused, unfused, ort = rows.get("fused"), rows.get("unfused"), rows.get("ort")
+
+        def live(r):
+            pct = r.get("pct_of_live_limit")
+            return f"{pct:.0f}%" if pct is not None else "-"
 
         def ms(r):
             return f'{r["median_ms"]:.2f}' if r else "-"
@@ -19,7 +23,8 @@ def main(path):
         vs_ort = f'{ort["median_ms"] / fused["median_ms"]:.2f}x' if ort else "-"
         print(f'| {c["graph"]} | {c["dims"].get("T", "-")} | {c["threads"]} | {c["bound"]} | {ms(fused)} | {ms(unfused)} '
               f'| {ms(ort)} | {unfused["median_ms"] / fused["median_ms"]:.2f}x | {vs_ort} '
-              f'| {fused["pct_of_limit"]:.0f}% | {(format(ort["pct_of_limit"], ".0f") + "%") if ort else "-"} |')
+              f'| {fused["pct_of_limit"]:.0f}% | {(format(ort["pct_of_limit"], ".0f") + "%") if ort else "-"} '
+              f'| {live(fused)} |')
     seen = {}
     for c in cases:
         seen.setdefault(c["threads"], c["limits"])

@@ -22,14 +22,20 @@ public final class BenchReport {
         sb.append(String.format(Locale.ROOT, "work: %s moved, %.3f GFLOP; %.2f FLOP/byte vs machine balance %.2f: %s-bound%n",
                 bytes(r.bytes()), r.flops() / 1e9, (double) r.flops() / r.bytes(), l.peakGflops() / l.memGbps(),
                 r.memoryBound() ? "memory" : "FMA"));
-        sb.append(String.format(Locale.ROOT, "%-9s %10s %10s %10s %9s %9s %9s %12s %13s%n", "mode", "median ms", "min ms", "max ms",
-                "GB/s", "GFLOP/s", "speed-up", "% of limit", "max rel diff"));
-        for (Benchmark.Row row : r.rows()) {
-            sb.append(String.format(Locale.ROOT, "%-9s %10.3f %10.3f %10.3f %9.2f %9.2f %8.2fx %8.1f%% %-3s %13.2e%n",
-                    row.mode(), row.medianMs(), row.minMs(), row.maxMs(), row.gbps(), row.gflops(), row.speedup(),
-                    row.pctOfLimit(), r.memoryBound() ? "mem" : "fma", row.maxRelDiff()));
+        if (r.memoryBound()) {
+            sb.append(String.format(Locale.ROOT, "live: STREAM triad between the modes, median of the rounds: %.1f GB/s%n",
+                    r.liveMemGbps()));
         }
-        sb.append("(speed-up is over unfused; max rel diff is against unfused's outputs, relative to their largest magnitude)\n");
+        sb.append(String.format(Locale.ROOT, "%-9s %10s %10s %10s %9s %9s %9s %12s %9s %13s%n", "mode", "median ms", "min ms", "max ms",
+                "GB/s", "GFLOP/s", "speed-up", "% of limit", "% of live", "max rel diff"));
+        for (Benchmark.Row row : r.rows()) {
+            sb.append(String.format(Locale.ROOT, "%-9s %10.3f %10.3f %10.3f %9.2f %9.2f %8.2fx %8.1f%% %-3s %9s %13.2e%n",
+                    row.mode(), row.medianMs(), row.minMs(), row.maxMs(), row.gbps(), row.gflops(), row.speedup(),
+                    row.pctOfLimit(), r.memoryBound() ? "mem" : "fma",
+                    r.memoryBound() ? String.format(Locale.ROOT, "%.1f%%", row.pctOfLive()) : "-", row.maxRelDiff()));
+        }
+        sb.append("(speed-up is over unfused; % of live is of the triad timed in the same rounds; max rel diff is against unfused's\n"
+                + " outputs, relative to their largest magnitude)\n");
         return sb.toString();
     }
 
@@ -38,17 +44,23 @@ public final class BenchReport {
         List<String> rows = new ArrayList<>();
         for (Benchmark.Row row : r.rows()) {
             rows.add(String.format(Locale.ROOT, "{\"mode\": \"%s\", \"median_ms\": %.4f, \"min_ms\": %.4f, \"max_ms\": %.4f, "
-                            + "\"gbps\": %.3f, \"gflops\": %.3f, \"speedup\": %.4f, \"pct_of_limit\": %.2f, \"max_rel_diff\": %.3e}",
+                            + "\"gbps\": %.3f, \"gflops\": %.3f, \"speedup\": %.4f, \"pct_of_limit\": %.2f, \"pct_of_live_limit\": %s, "
+                            + "\"max_rel_diff\": %.3e}",
                     row.mode(), row.medianMs(), row.minMs(), row.maxMs(), row.gbps(), row.gflops(), row.speedup(),
-                    row.pctOfLimit(), row.maxRelDiff()));
+                    row.pctOfLimit(), number(row.pctOfLive(), "%.2f"), row.maxRelDiff()));
         }
         String dims = r.dims().entrySet().stream().map(e -> "\"" + e.getKey() + "\": " + e.getValue())
                 .collect(Collectors.joining(", ", "{", "}"));
         return String.format(Locale.ROOT, "{\"graph\": \"%s\", \"dims\": %s, \"threads\": %d, \"bound\": \"%s\", "
                         + "\"bytes\": %d, \"flops\": %d, \"limits\": {\"mem_gbps\": %.3f, \"peak_gflops\": %.3f, \"cpu\": \"%s\"}, "
-                        + "\"results\": [%s]}%n",
+                        + "\"live_mem_gbps\": %s, \"results\": [%s]}%n",
                 r.graph(), dims, r.threads(), r.memoryBound() ? "memory" : "fma", r.bytes(), r.flops(), l.memGbps(),
-                l.peakGflops(), l.cpu().replace("\"", "'"), String.join(", ", rows));
+                l.peakGflops(), l.cpu().replace("\"", "'"), number(r.liveMemGbps(), "%.3f"), String.join(", ", rows));
+    }
+
+    /** A JSON number, or null for NaN (not measured). */
+    private static String number(double x, String format) {
+        return Double.isNaN(x) ? "null" : String.format(Locale.ROOT, format, x);
     }
 
     /** One page, no external resources: the table and a bar chart of the binding rate with the limit as a line. */
@@ -78,12 +90,20 @@ public final class BenchReport {
         double lx = left + (width - left - 30) * limit / max;
         svg.append(String.format(Locale.ROOT, "<line x1='%.1f' y1='%d' x2='%.1f' y2='%d' stroke='#c0392b' stroke-width='2' stroke-dasharray='6,4'/>", lx, top - 10, lx, y));
         svg.append(String.format(Locale.ROOT, "<text x='%.1f' y='%d' fill='#c0392b' text-anchor='middle'>machine limit %.1f %s</text>", lx, y + 18, limit, unit));
+        if (mem) {
+            double live = left + (width - left - 30) * r.liveMemGbps() / max;
+            svg.append(String.format(Locale.ROOT, "<line x1='%.1f' y1='%d' x2='%.1f' y2='%d' stroke='#8e44ad' stroke-width='2' stroke-dasharray='2,3'/>",
+                    live, top - 10, live, y));
+            svg.append(String.format(Locale.ROOT, "<text x='%.1f' y='%d' fill='#8e44ad' text-anchor='middle'>live %.1f %s</text>", live, top - 14,
+                    r.liveMemGbps(), unit));
+        }
         svg.append("</svg>");
         return "<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>fusec bench " + esc(r.graph()) + "</title>"
                 + "<style>body{font-family:sans-serif;margin:2em;color:#222}pre{background:#f5f5f5;padding:1em}</style></head><body>"
                 + "<h1>fusec bench: " + esc(r.graph()) + "</h1>"
                 + "<p>" + esc(dims(r.dims())) + ", " + r.threads() + " thread(s); " + (mem ? "memory" : "FMA")
-                + "-bound: bars show " + unit + ", the dashed line is the measured limit.</p>"
+                + "-bound: bars show " + unit + ", the dashed line is the measured limit"
+                + (mem ? ", the dotted one the STREAM triad timed between the modes in the same rounds" : "") + ".</p>"
                 + svg + "<pre>" + esc(text(r)) + "</pre></body></html>\n";
     }
 

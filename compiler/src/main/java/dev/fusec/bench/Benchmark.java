@@ -49,11 +49,17 @@ public final class Benchmark {
         void close();
     }
 
+    /** One mode's times; {@code pctOfLive} is NaN unless the graph is memory-bound. */
     public record Row(String mode, double medianMs, double minMs, double maxMs, double gbps, double gflops,
-                      double speedup, double pctOfLimit, double maxRelDiff) {}
+                      double speedup, double pctOfLimit, double pctOfLive, double maxRelDiff) {}
 
+    /**
+     * {@code liveMemGbps}: for a memory-bound graph, the median of the STREAM triad passes timed
+     * between the modes in the same rounds (what the memory system gave while the rows were timed);
+     * NaN otherwise.
+     */
     public record Result(String graph, Map<String, Long> dims, int threads, int copies, long bytes, long flops,
-                         boolean memoryBound, MachineLimits limits, List<Row> rows, int runs, int warmup) {}
+                         boolean memoryBound, MachineLimits limits, double liveMemGbps, List<Row> rows, int runs, int warmup) {}
 
     /** Settings of one benchmark run. */
     public record Settings(int threads, int runs, int warmup, long seed, boolean withPeers, KernelCache cache) {}
@@ -92,6 +98,9 @@ public final class Benchmark {
                     runners.add(f.create(g, inputs, s.threads()));
                 }
             }
+            boolean memoryBound = (double) flops / (inputBytes + outputBytes) < limits.peakGflops() / limits.memGbps();
+            StreamProbe probe = memoryBound ? new StreamProbe(par) : null;
+            double[] live = new double[memoryBound ? s.runs() : 0];
             double[][] times = new double[runners.size()][s.runs()];
             for (int w = 0; w < s.warmup(); w++) {
                 for (Runner r : runners) {
@@ -99,6 +108,9 @@ public final class Benchmark {
                 }
             }
             for (int round = 0; round < s.runs(); round++) {
+                if (probe != null) {
+                    live[round] = probe.triad(par);
+                }
                 // The order turns each round (A B C, B C A, C A B, ...), so no mode always runs right
                 // after the same other one (a peer's threads winding down, its cache footprint).
                 for (int j = 0; j < runners.size(); j++) {
@@ -112,7 +124,7 @@ public final class Benchmark {
                 r.run(0);
             }
             Map<String, Tensor> reference = runners.get(1).outputs();
-            boolean memoryBound = (double) flops / (inputBytes + outputBytes) < limits.peakGflops() / limits.memGbps();
+            double liveGbps = memoryBound ? median(live) : Double.NaN;
             double unfusedMedian = median(times[1]);
             List<Row> rows = new ArrayList<>();
             for (int i = 0; i < runners.size(); i++) {
@@ -121,11 +133,11 @@ public final class Benchmark {
                 double gflops = flops / med / 1e6;
                 double pct = 100 * (memoryBound ? gbps / limits.memGbps() : gflops / limits.peakGflops());
                 rows.add(new Row(runners.get(i).mode(), med, Arrays.stream(times[i]).min().orElse(0),
-                        Arrays.stream(times[i]).max().orElse(0), gbps, gflops, unfusedMedian / med, pct,
+                        Arrays.stream(times[i]).max().orElse(0), gbps, gflops, unfusedMedian / med, pct, 100 * gbps / liveGbps,
                         maxRelDiff(runners.get(i).outputs(), reference)));
             }
             return new Result(g.name(), new LinkedHashMap<>(dims), s.threads(), copies, inputBytes + outputBytes, flops,
-                    memoryBound, limits, rows, s.runs(), s.warmup());
+                    memoryBound, limits, liveGbps, rows, s.runs(), s.warmup());
         } finally {
             runners.forEach(Runner::close);
         }

@@ -64,38 +64,18 @@ public record MachineLimits(String cpu, int threads, double copyGbps, double tri
         }
     }
 
-    /** Best-of copy and triad GB/s over three arrays sized well past the last-level cache. */
+    /** Best-of copy and triad GB/s over three arrays sized well past the last-level cache (the first pass is not counted). */
     private static double[] bandwidth(Parallel par) {
-        long llc = lastLevelCacheBytes();
-        int n = (int) Math.min(1L << 27, Math.max(1L << 25, 4 * llc / Float.BYTES));
-        float[] a = new float[n];
-        float[] b = new float[n];
-        float[] c = new float[n];
-        par.forRange(n, 1 << 16, (from, to) -> {
-            for (int i = from; i < to; i++) {
-                b[i] = i & 1023;
-                c[i] = 1f;
-            }
-        });
+        StreamProbe probe = new StreamProbe(par);
         double copy = 0;
         double triad = 0;
         for (int round = 0; round < 6; round++) {
-            long t0 = System.nanoTime();
-            par.forRange(n, 1 << 16, (from, to) -> System.arraycopy(b, from, a, from, to - from));
-            long t1 = System.nanoTime();
-            par.forRange(n, 1 << 16, (from, to) -> {
-                for (int i = from; i < to; i++) {
-                    a[i] = b[i] + 3f * c[i];
-                }
-            });
-            long t2 = System.nanoTime();
+            double c = probe.copy(par);
+            double t = probe.triad(par);
             if (round > 0) {
-                copy = Math.max(copy, 2.0 * n * Float.BYTES / (t1 - t0));
-                triad = Math.max(triad, 3.0 * n * Float.BYTES / (t2 - t1));
+                copy = Math.max(copy, c);
+                triad = Math.max(triad, t);
             }
-        }
-        if (a[n / 2] < 0) {
-            throw new IllegalStateException("unreachable: keeps the stores alive");
         }
         return new double[] {copy, triad};
     }

@@ -41,7 +41,8 @@ class BenchCliTest {
         CliRun r = CliRun.of("bench", ffn().toString(), "--dim", "T=5", "--threads", "1", "--runs", "3", "--warmup", "1",
                 "--report", report.toString(), "--save-ort-model", ortModel.toString());
         assertEquals(0, r.code(), r.toString());
-        assertTrue(r.out().contains("machine: ") && r.out().contains("GFLOP/s") && r.out().contains("% of limit"), r.out());
+        assertTrue(r.out().contains("machine: ") && r.out().contains("GFLOP/s") && r.out().contains("% of limit")
+                && r.out().contains("% of live") && r.out().contains("live: STREAM triad between the modes"), r.out());
         for (String mode : MODES) {
             Matcher row = Pattern.compile("(?m)^" + mode + " +([0-9.]+) +([0-9.]+) +([0-9.]+) .*%.* ([0-9.e+-]+)$").matcher(r.out());
             assertTrue(row.find(), "no row for " + mode + ":\n" + r.out());
@@ -70,6 +71,21 @@ class BenchCliTest {
                     + "\"max_ms\": [0-9.]+, \"gbps\": [0-9.]+, \"gflops\": [0-9.]+, \"speedup\": [0-9.]+, \"pct_of_limit\": [0-9.]+");
             assertTrue(row.matcher(json).find(), mode + " in " + json);
         }
+        // Decode is memory-bound: a STREAM triad timed between the modes gives each row a live limit too.
+        assertTrue(json.contains("\"bound\": \"memory\""), json);
+        Matcher live = Pattern.compile("\"live_mem_gbps\": ([0-9.]+), ").matcher(json);
+        assertTrue(live.find() && Double.parseDouble(live.group(1)) > 0, json);
+        assertEquals(MODES.size(), Pattern.compile("\"pct_of_live_limit\": [0-9.]+, ").matcher(json).results().count(), json);
+    }
+
+    @Test
+    void aComputeBoundGraphHasNoLiveLimit() throws Exception {
+        CliRun r = CliRun.of("bench", ffn().toString(), "--dim", "T=512", "--threads", "1", "--runs", "2", "--warmup", "0",
+                "--no-peers", "--json");
+        assertEquals(0, r.code(), r.toString());
+        String json = r.out().strip();
+        assertTrue(json.contains("\"bound\": \"fma\"") && json.contains("\"live_mem_gbps\": null, "), json);
+        assertEquals(2, Pattern.compile("\"pct_of_live_limit\": null, ").matcher(json).results().count(), json);
     }
 
     @Test
