@@ -29,7 +29,9 @@ import java.util.Map;
  *       turns (A B C, B C A, C A B), so drift and neighbours' noise hit every mode alike and no mode
  *       always follows the same other one;</li>
  *   <li>bytes and FLOPs are counted from shapes (compulsory traffic: every input read once, every
- *       output written once), the same for every mode, and compared with the limit that binds.</li>
+ *       output written once), the same for every mode, and compared with the limit that binds;</li>
+ *   <li>a memory-bound graph also gets a live limit: one STREAM triad pass at the start of every
+ *       round, so the rows can be set against what the memory system gave in the same rounds.</li>
  * </ol>
  */
 public final class Benchmark {
