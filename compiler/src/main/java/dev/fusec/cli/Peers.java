@@ -34,8 +34,7 @@ final class Peers {
             Map<String, Tensor> constants = new HashMap<>();
             Map<String, Tensor> rest = new LinkedHashMap<>();
             for (Param p : g.inputs()) {
-                boolean weight = p.type().shape().dims().stream().allMatch(d -> d.isStatic());
-                (weight ? constants : rest).put(p.name(), inputs.get(p.name()));
+                (OnnxExporter.isWeight(p) ? constants : rest).put(p.name(), inputs.get(p.name()));
             }
             sessions.add(new OrtPeer(OnnxExporter.export(g, constants), threads, sessions.isEmpty() ? ortModel : null));
             fed.add(rest);

@@ -132,15 +132,12 @@ final class MatMulKernels {
             panel.append("final float[] upTile = new float[MR * L];\n");
             tileArgs.append(", upTile");
         }
+        panel.append(columns(vpr, s));
         for (int v = 0; v < vpr; v++) {
-            panel.append("final VectorMask<Float> m").append(v).append(" = S.indexInRange(col").append(v == 0 ? "" : " + " + v + " * L")
-                    .append(", N);\n");
             tileArgs.append(", m").append(v);
         }
         if (s.epilogue() == Epilogue.BIAS) {
             for (int v = 0; v < vpr; v++) {
-                panel.append("final FloatVector bias").append(v).append(" = FloatVector.fromArray(S, bias, col")
-                        .append(v == 0 ? "" : " + " + v + " * L").append(", m").append(v).append(");\n");
                 tileArgs.append(", bias").append(v);
             }
         }
@@ -171,13 +168,10 @@ final class MatMulKernels {
                     params.add("FloatVector bias" + v);
                 }
             }
-            if (!blocked) {
-                k.helper("void", "tile" + r, params, tile(r, dual, vpr, s));
-            }
             if (blocked) {
-                List<String> blockParams = new ArrayList<>(params);
-                blockParams.addAll(List.of("int k0", "int k1"));
-                k.helper("void", "ktile" + r, blockParams, blockedTile(r, vpr, s));
+                k.helper("void", "ktile" + r, concat(params, "int k0", "int k1"), blockedTile(r, vpr, s));
+            } else {
+                k.helper("void", "tile" + r, params, tile(r, dual, vpr, s));
             }
         }
         List<String> rowParams = panelParams.subList(0, panelParams.size() - 2); // all but "int m", "int p"
@@ -357,13 +351,8 @@ final class MatMulKernels {
             StringBuilder e = new StringBuilder();
             e.append("final int col = ").append(panel(q)).append(" * NR;\n");
             e.append("final int cOff = col;\n");
+            e.append(columns(vpr, s));
             for (int v = 0; v < vpr; v++) {
-                e.append("final VectorMask<Float> m").append(v).append(" = S.indexInRange(col").append(v == 0 ? "" : " + " + v + " * L")
-                        .append(", N);\n");
-                if (s.epilogue() == Epilogue.BIAS) {
-                    e.append("final FloatVector bias").append(v).append(" = FloatVector.fromArray(S, bias, col")
-                            .append(v == 0 ? "" : " + " + v + " * L").append(", m").append(v).append(");\n");
-                }
                 e.append("FloatVector c0_").append(v).append(" = c").append(q).append('s').append(v).append(";\n");
                 if (dual) {
                     e.append("FloatVector u0_").append(v).append(" = u").append(q).append('s').append(v).append(";\n");
@@ -371,6 +360,26 @@ final class MatMulKernels {
             }
             e.append(epilogue(1, vpr, s));
             t.append("{\n").append(e.toString().indent(4)).append("}\n");
+        }
+        return t.toString();
+    }
+
+    /**
+     * For the panel starting at column {@code col}: the mask of each of its VPR vectors (false past
+     * column N) as {@code m<v>}, and with a bias its bias vectors as {@code bias<v>}.
+     */
+    private static String columns(int vpr, Shape2 s) {
+        StringBuilder t = new StringBuilder();
+        for (int v = 0; v < vpr; v++) {
+            String at = "col" + (v == 0 ? "" : " + " + v + " * L");
+            t.append("final VectorMask<Float> m").append(v).append(" = S.indexInRange(").append(at).append(", N);\n");
+        }
+        if (s.epilogue() == Epilogue.BIAS) {
+            for (int v = 0; v < vpr; v++) {
+                String at = "col" + (v == 0 ? "" : " + " + v + " * L");
+                t.append("final FloatVector bias").append(v).append(" = FloatVector.fromArray(S, bias, ").append(at)
+                        .append(", m").append(v).append(");\n");
+            }
         }
         return t.toString();
     }

@@ -83,6 +83,14 @@ public final class OnnxExporter {
     }
 
     /**
+     * Whether an input is a weight for a peer's benchmark model: every dim static, so it can be baked
+     * in as an initializer (and pre-packed by the runtime); inputs with a symbolic dim (T) are fed.
+     */
+    public static boolean isWeight(Param p) {
+        return p.type().shape().dims().stream().allMatch(d -> d.isStatic());
+    }
+
+    /**
      * The graph as an ONNX model with {@code constants} (inputs by name, typically weights) baked in as
      * initializers, so a runtime can treat them as constant (pre-pack them, fold what reads them).
      *

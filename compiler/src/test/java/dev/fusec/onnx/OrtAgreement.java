@@ -39,8 +39,7 @@ final class OrtAgreement {
         Map<String, Tensor> constants = new LinkedHashMap<>();
         Map<String, Tensor> feed = new LinkedHashMap<>();
         for (Param p : g.inputs()) {
-            boolean isStatic = p.type().shape().dims().stream().allMatch(d -> d.isStatic());
-            (bake && isStatic ? constants : feed).put(p.name(), in.get(p.name()));
+            (bake && OnnxExporter.isWeight(p) ? constants : feed).put(p.name(), in.get(p.name()));
         }
         byte[] model = OnnxExporter.export(g, constants);
         double worst = 0;

@@ -42,8 +42,7 @@ final class GraphRun implements AutoCloseable {
                 Map<String, Tensor> weights = new HashMap<>();
                 Map<String, Tensor> fed = new HashMap<>();
                 for (Param p : g.inputs()) {
-                    boolean weight = p.type().shape().dims().stream().allMatch(d -> d.isStatic());
-                    (weight ? weights : fed).put(p.name(), inputs.get(p.name()));
+                    (OnnxExporter.isWeight(p) ? weights : fed).put(p.name(), inputs.get(p.name()));
                 }
                 OrtPeer ort = new OrtPeer(OnnxExporter.export(g, weights), threads);
                 once = () -> ort.runBound(fed);
