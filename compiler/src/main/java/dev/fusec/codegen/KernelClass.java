@@ -11,9 +11,11 @@ import com.palantir.javapoet.TypeSpec;
 import dev.fusec.runtime.KernelSource;
 import dev.fusec.runtime.kernels.KernelHost;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 import javax.lang.model.element.Modifier;
 
 /**
@@ -33,6 +35,7 @@ final class KernelClass {
     private final List<FieldSpec> fields = new ArrayList<>();
     private String runBody = "";
     private int[] prepared = new int[0];
+    private int[] preparedFrom = new int[0];
     private String prepareBody;
 
     KernelClass(String name, Species species) {
@@ -72,9 +75,13 @@ final class KernelClass {
         return this;
     }
 
-    /** Operands the executor passes through {@code prepare} first, with the body of that method. */
-    KernelClass prepare(int[] operands, String body) {
+    /**
+     * Operands the executor passes through {@code prepare} first, the operands each is made from, and
+     * the body of that method (it sees {@code operand}, {@code operands} and {@code par}).
+     */
+    KernelClass prepare(int[] operands, int[] from, String body) {
         prepared = operands.clone();
+        preparedFrom = from.clone();
         prepareBody = body;
         return this;
     }
@@ -106,6 +113,10 @@ final class KernelClass {
         };
     }
 
+    private static String intList(int[] values) {
+        return Arrays.stream(values).mapToObj(Integer::toString).collect(Collectors.joining(", "));
+    }
+
     KernelSource build() {
         TypeSpec.Builder t = TypeSpec.classBuilder(name)
                 .addModifiers(Modifier.PUBLIC, Modifier.FINAL)
@@ -126,15 +137,16 @@ final class KernelClass {
                 .addParameter(ArrayTypeName.of(FLOATS), "args").addParameter(ArrayTypeName.of(TypeName.INT), "sym")
                 .addParameter(PARALLEL, "par").addCode(JavaText.code(runBody)).build());
         if (prepareBody != null) {
-            StringBuilder ops = new StringBuilder();
-            for (int i = 0; i < prepared.length; i++) {
-                ops.append(i == 0 ? "" : ", ").append(prepared[i]);
-            }
             t.addMethod(MethodSpec.methodBuilder("preparedOperands").addAnnotation(Override.class).addModifiers(Modifier.PUBLIC)
-                    .returns(ArrayTypeName.of(TypeName.INT)).addStatement("return new int[] {$L}", ops).build());
+                    .returns(ArrayTypeName.of(TypeName.INT)).addStatement("return new int[] {$L}", intList(prepared)).build());
+            if (!Arrays.equals(prepared, preparedFrom)) {
+                t.addMethod(MethodSpec.methodBuilder("preparedFrom").addAnnotation(Override.class).addModifiers(Modifier.PUBLIC)
+                        .returns(ArrayTypeName.of(TypeName.INT)).addParameter(TypeName.INT, "operand")
+                        .addStatement("return new int[] {$L}", intList(preparedFrom)).build());
+            }
             t.addMethod(MethodSpec.methodBuilder("prepare").addAnnotation(Override.class).addModifiers(Modifier.PUBLIC)
-                    .returns(FLOATS).addParameter(TypeName.INT, "operand").addParameter(FLOATS, "data").addParameter(PARALLEL, "par")
-                    .addCode(JavaText.code(prepareBody)).build());
+                    .returns(FLOATS).addParameter(TypeName.INT, "operand").addParameter(ArrayTypeName.of(FLOATS), "operands")
+                    .addParameter(PARALLEL, "par").addCode(JavaText.code(prepareBody)).build());
         }
         helpers.forEach(t::addMethod);
         String source = JavaFile.builder(KernelHost.PACKAGE, t.build())

@@ -16,8 +16,9 @@ import java.util.OptionalDouble;
  * across threads, so each thread streams its own share of the weights once per row tile; a
  * decode call (one row) walks a thread's panels as four long sequential weight streams (see
  * {@link #rowPanels}): one pass over the weights. The dual kernels (gate_up, gate_up_swiglu) are
- * the same 2-vector micro-kernel with one gate and one up vector per row, the two panels read in
- * the same k loop; gate_up_swiglu turns each finished tile into silu(gate) * up while it is still
+ * the same 2-vector micro-kernel with one gate and one up vector per row: their weights are packed
+ * into shared panels, the gate's NR columns and the up's side by side at each k, so one stream
+ * feeds both (two separate streams measured 3-8% slower at decode); gate_up_swiglu turns each finished tile into silu(gate) * up while it is still
  * in L1, so the gate and up tensors are never written.
  */
 final class MatMulKernels {
@@ -44,13 +45,14 @@ final class MatMulKernels {
         int lanes = g.species().lanes();
         // Accumulators must fit the register file with room for the B vectors and the broadcast:
         // 32 vector registers with AVX-512 (16 lanes), 16 with AVX2. Plain: MR rows x 2 vectors of
-        // one panel; dual: MR rows x (1 gate + 1 up) vector, the gate and up panels of NR = 1 vector
-        // read side by side. Both are the same 2-vector-wide micro-kernel, so each k step loads two
-        // vectors (128 B) for 2 * MR FMAs; a dual tile of 2 vectors per weight would stream twice
+        // one panel; dual: MR rows x (1 gate + 1 up) vector, NR = 1 vector of each weight side by
+        // side in one shared panel. Both are the same 2-vector-wide micro-kernel, so each k step loads
+        // two vectors (128 B) for 2 * MR FMAs; a dual tile of 2 vectors per weight would stream twice
         // the panel bytes per FMA from L2 and measured at well under half the FMA rate.
         boolean wide = lanes == 16;
         int vpr = dual ? 1 : 2; // swigluRows relies on one vector per weight for dual tiles
         int nr = vpr * lanes;
+        int pw = dual ? 2 * nr : nr; // floats per k of a packed panel
         int mr = wide ? 12 : 6;
         int panels = (s.n() + nr - 1) / nr;
         int ldc = s.epilogue() == Epilogue.GATE_UP ? 2 * s.n() : s.n();
@@ -67,13 +69,14 @@ final class MatMulKernels {
         int kBlocks = (s.k() + MAX_KC - 1) / MAX_KC;
         int kc = blocked ? (s.k() + kBlocks - 1) / kBlocks : s.k();
         KernelClass k = g.start(
-                "at load time, pack each weight into " + panels + " K-major panels of NR = " + nr + " columns (zero-padded)"
+                (dual ? "at load time, pack the gate and up weights into " + panels + " shared K-major panels, NR = " + nr
+                        + " columns of each side by side at every k (zero-padded)"
+                        : "at load time, pack the weight into " + panels + " K-major panels of NR = " + nr + " columns (zero-padded)")
                         + (lda == s.k() ? "" : "; per call, copy the rows of " + s.x() + " to a stride of " + lda
                         + " floats, so the MR rows of a tile do not share L1 cache sets"),
                 "split the panels across threads; for each panel, walk the " + rows + " rows in tiles of MR = " + mr
                         + " (a smaller tile for the rest); one row (decode) walks a thread's panels in " + GROUP
-                        + " contiguous parts side by side, " + (dual ? "gate and up of each: " + 2 * GROUP : GROUP)
-                        + " sequential weight streams, one pass over the weights",
+                        + " contiguous parts side by side, " + GROUP + " sequential weight streams, one pass over the weights",
                 "per tile: " + (dual ? 2 * vpr : vpr) + " accumulator vectors per row live in registers for the "
                         + (blocked ? "K = " + s.k() + " loop, walked in " + kBlocks + " blocks of KC = " + kc
                         + " (partial sums stored to the result between blocks; one row takes the whole K at once)"
@@ -91,7 +94,7 @@ final class MatMulKernels {
                             + " no [.., " + s.n() + "] gate or up tensor ever exists";
                 });
         k.constant("K", Integer.toString(s.k())).constant("LDA", Integer.toString(lda)).constant("N", Integer.toString(s.n()))
-                .constant("NR", Integer.toString(nr))
+                .constant("NR", Integer.toString(nr)).constant("PW", Integer.toString(pw))
                 .constant("VPR", Integer.toString(vpr))
                 .constant("PANELS", Integer.toString(panels)).constant("MR", Integer.toString(mr))
                 .constant("LDC", Integer.toString(ldc)).constant("TRANSPOSED", Boolean.toString(s.transposed()));
@@ -99,34 +102,34 @@ final class MatMulKernels {
             k.constant("KC", Integer.toString(kc));
         }
         s.limit().ifPresent(l -> k.constant("LIMIT", ElementwiseKernels.floatLit(l)));
-        k.prepare(dual ? new int[] {1, 2} : new int[] {1}, "return Packing.panels(data, K, N, NR, TRANSPOSED, par);\n");
+        if (dual) {
+            k.prepare(new int[] {1}, new int[] {1, 2}, "return Packing.panelPairs(operands[1], operands[2], K, N, NR, TRANSPOSED, par);\n");
+        } else {
+            k.prepare(new int[] {1}, new int[] {1}, "return Packing.panels(operands[1], K, N, NR, TRANSPOSED, par);\n");
+        }
 
-        String b2 = dual ? "a2, " : "";
         String bias = s.epilogue() == Epilogue.BIAS ? "a2, " : "";
         String out = "r0";
         String strided = lda == s.k() ? "final float[] a = a0;\n"
                 : "final float[] a = m > 1 ? Packing.strideRows(a0, m, K, LDA, par) : a0;\n";
         k.run(g.arrays() + "final int m = " + rows + ";\n"
                 + "if (m == 1) {\n"
-                + "    par.forRange(PANELS, 1, (p0, p1) -> rowPanels(a0, a1, " + b2 + bias + out + ", p0, p1));\n"
+                + "    par.forRange(PANELS, 1, (p0, p1) -> rowPanels(a0, a1, " + bias + out + ", p0, p1));\n"
                 + "    return;\n"
                 + "}\n"
                 + strided
                 + "par.forRange(PANELS, 1, (p0, p1) -> {\n"
                 + "    for (int p = p0; p < p1; p++) {\n"
-                + "        panel(a, a1, " + b2 + bias + out + ", m, p);\n"
+                + "        panel(a, a1, " + bias + out + ", m, p);\n"
                 + "    }\n"
                 + "});\n");
 
         List<String> panelParams = new ArrayList<>(List.of("float[] a", "float[] b"));
-        if (dual) {
-            panelParams.add("float[] b2");
-        }
         if (s.epilogue() == Epilogue.BIAS) {
             panelParams.add("float[] bias");
         }
         panelParams.addAll(List.of("float[] c", "int m", "int p"));
-        StringBuilder tileArgs = new StringBuilder("a, i * LDA, b, " + (dual ? "b2, " : "") + "p * K * NR, c, i * LDC + col, col");
+        StringBuilder tileArgs = new StringBuilder("a, i * LDA, b, p * K * PW, c, i * LDC + col, col");
         StringBuilder panel = new StringBuilder("final int col = p * NR;\n");
         if (s.epilogue() == Epilogue.SWIGLU) {
             panel.append("final float[] upTile = new float[MR * L];\n");
@@ -153,9 +156,6 @@ final class MatMulKernels {
 
         for (int r = 1; r <= mr; r++) {
             List<String> params = new ArrayList<>(List.of("float[] a", "int aOff", "float[] b"));
-            if (dual) {
-                params.add("float[] b2");
-            }
             params.addAll(List.of("int bOff", "float[] c", "int cOff", "int col"));
             if (s.epilogue() == Epilogue.SWIGLU) {
                 params.add("float[] upTile");
@@ -214,7 +214,7 @@ final class MatMulKernels {
     /** The longest K block of a blocked kernel: 2048 x 32 floats of a panel, 256 KiB. */
     private static final int MAX_KC = 2048;
 
-    /** Panels the decode path reads side by side (see {@link #rowPanels}); the dual kernels read gate and up of each. */
+    /** Panels the decode path reads side by side (see {@link #rowPanels}). */
     private static final int GROUP = 4;
 
     private static List<String> concat(List<String> head, String... tail) {
@@ -243,10 +243,10 @@ final class MatMulKernels {
         StringBuilder t = new StringBuilder();
         t.append("for (int k = ").append(from).append("; k < ").append(to).append("; k++) {\n");
         for (int v = 0; v < vpr; v++) {
-            String at = "bOff + k * NR" + (v == 0 ? "" : " + " + v + " * L");
-            t.append("    final FloatVector b").append(v).append(" = FloatVector.fromArray(S, b, ").append(at).append(");\n");
+            t.append("    final FloatVector b").append(v).append(" = FloatVector.fromArray(S, b, ").append(at("bOff", v)).append(");\n");
             if (dual) {
-                t.append("    final FloatVector w").append(v).append(" = FloatVector.fromArray(S, b2, ").append(at).append(");\n");
+                t.append("    final FloatVector w").append(v).append(" = FloatVector.fromArray(S, b, ").append(at("bOff", vpr + v))
+                        .append(");\n");
             }
         }
         for (int r = 0; r < rows; r++) {
@@ -299,8 +299,8 @@ final class MatMulKernels {
     /**
      * The decode path (one row of A): a matrix-vector product, bound by the speed at which one core
      * streams the weights. A thread's range of panels is cut into GROUP contiguous parts that are
-     * walked side by side, one panel of each at a time (the dual kernels read the gate and the up
-     * panel of each). Panels lie one after another in the packed weight, so each part is a single
+     * walked side by side, one panel of each at a time (a dual kernel's panel holds its gate and its
+     * up columns). Panels lie one after another in the packed weight, so each part is a single
      * sequential stream across all of its panels: a few long streams the prefetchers follow. The
      * previous design read each panel as four K segments, which start fresh short streams at every
      * panel (14-28 KiB long at Qwen2.5-0.5B's K = 896). In back-to-back `fusec bench` runs on one
@@ -310,7 +310,7 @@ final class MatMulKernels {
      */
     private static String rowPanels(boolean dual, Shape2 s) {
         boolean swiglu = s.epilogue() == Epilogue.SWIGLU;
-        String args = "a, b, " + (dual ? "b2, " : "") + (s.epilogue() == Epilogue.BIAS ? "bias, " : "") + "c, " + (swiglu ? "upTile, " : "");
+        String args = "a, b, " + (s.epilogue() == Epilogue.BIAS ? "bias, " : "") + "c, " + (swiglu ? "upTile, " : "");
         return (swiglu ? "final float[] upTile = new float[L];\n" : "")
                 + "final int part = (p1 - p0) / " + GROUP + ";\n"
                 + "for (int p = p0; p < p0 + part; p++) {\n"
@@ -325,7 +325,7 @@ final class MatMulKernels {
     private static String rowTile(int group, boolean dual, int vpr, Shape2 s) {
         StringBuilder t = new StringBuilder();
         for (int q = 0; q < group; q++) {
-            t.append("final int o").append(q).append(" = ").append(panel(q)).append(" * K * NR;\n");
+            t.append("final int o").append(q).append(" = ").append(panel(q)).append(" * K * PW;\n");
             for (int v = 0; v < vpr; v++) {
                 t.append("FloatVector c").append(q).append('s').append(v).append(" = FloatVector.zero(S);\n");
                 if (dual) {
@@ -337,12 +337,11 @@ final class MatMulKernels {
         t.append("    final FloatVector x = FloatVector.broadcast(S, a[k]);\n");
         for (int q = 0; q < group; q++) {
             for (int v = 0; v < vpr; v++) {
-                String at = "o" + q + " + k * NR" + (v == 0 ? "" : " + " + v + " * L");
-                t.append("    c").append(q).append('s').append(v).append(" = x.fma(FloatVector.fromArray(S, b, ").append(at)
+                t.append("    c").append(q).append('s').append(v).append(" = x.fma(FloatVector.fromArray(S, b, ").append(at("o" + q, v))
                         .append("), c").append(q).append('s').append(v).append(");\n");
                 if (dual) {
-                    t.append("    u").append(q).append('s').append(v).append(" = x.fma(FloatVector.fromArray(S, b2, ").append(at)
-                            .append("), u").append(q).append('s').append(v).append(");\n");
+                    t.append("    u").append(q).append('s').append(v).append(" = x.fma(FloatVector.fromArray(S, b, ")
+                            .append(at("o" + q, vpr + v)).append("), u").append(q).append('s').append(v).append(");\n");
                 }
             }
         }
@@ -382,6 +381,11 @@ final class MatMulKernels {
             }
         }
         return t.toString();
+    }
+
+    /** Where the {@code v}-th vector of a packed panel starting at {@code base} lies for step k. */
+    private static String at(String base, int v) {
+        return base + " + k * PW" + (v == 0 ? "" : " + " + v + " * L");
     }
 
     /** The index of the {@code q}-th panel of a decode group. */

@@ -107,7 +107,7 @@ class KernelSourceGoldenTest {
         assertTrue(mmHeader.contains("Kernel for {@code y = matmul(x, w)} (graph small_matmul, line 3:7)"), mmHeader);
         assertTrue(mmHeader.contains("operand w: f32[8, 12]") && mmHeader.contains("result y: f32[T, 12]"), mmHeader);
         assertTrue(mmHeader.contains("vector species: FloatVector.SPECIES_256 (8 x f32)"), mmHeader);
-        assertTrue(mmHeader.contains("pack each weight into 1 K-major panels of NR = 16 columns"), mmHeader);
+        assertTrue(mmHeader.contains("pack the weight into 1 K-major panels of NR = 16 columns"), mmHeader);
         assertTrue(mm.contains("S = FloatVector.SPECIES_256;") && mm.contains("int L = 8;"), mm);
     }
 

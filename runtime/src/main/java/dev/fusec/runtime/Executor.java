@@ -21,10 +21,19 @@ public final class Executor {
     private final float[][] slots;
     private final float[][] outputs;
     private final long[] stepNanos;
-    /** Per step and prepared operand: the input array last prepared, and what it became. */
+    /** Per step and prepared operand: the input arrays it was last made from, and what it became. */
     private final Prepared[][] prepared;
 
-    private record Prepared(float[] source, float[] result) {}
+    private record Prepared(float[][] sources, float[] result) {
+        boolean madeFrom(float[][] arrays) {
+            for (int i = 0; i < sources.length; i++) {
+                if (sources[i] != arrays[i]) {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
 
     public Executor(Program program, List<Kernel> kernels) {
         this.program = program;
@@ -89,14 +98,20 @@ public final class Executor {
                 args[i] = arrays[step.args()[i]];
             }
             long t0 = System.nanoTime();
+            float[][] given = args.clone();
             for (int operand : k.preparedOperands()) {
-                float[] src = args[operand];
+                int[] from = k.preparedFrom(operand);
+                float[][] sources = new float[from.length][];
                 // Graph inputs (weights) are prepared once and reused while the caller passes the same
-                // array; computed operands change every run and are prepared every time.
-                boolean constant = values.get(step.args()[operand]).kind() == Program.Kind.INPUT;
+                // arrays; computed operands change every run and are prepared every time.
+                boolean constant = true;
+                for (int i = 0; i < from.length; i++) {
+                    sources[i] = given[from[i]];
+                    constant &= values.get(step.args()[from[i]]).kind() == Program.Kind.INPUT;
+                }
                 Prepared cached = prepared[s][operand];
-                if (!constant || cached == null || cached.source() != src) {
-                    cached = new Prepared(src, k.prepare(operand, src, par));
+                if (!constant || cached == null || !cached.madeFrom(sources)) {
+                    cached = new Prepared(sources, k.prepare(operand, given, par));
                     prepared[s][operand] = constant ? cached : null;
                 }
                 args[operand] = cached.result();

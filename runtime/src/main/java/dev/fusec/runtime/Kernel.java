@@ -10,13 +10,23 @@ public interface Kernel {
 
     /**
      * Which operands the kernel wants in a prepared layout (packed weight panels), or an empty array.
-     * {@link #prepare} is called once per distinct array, and the result is passed in its place.
+     * The executor passes {@link #prepare}'s result in each such operand's place, and prepares it
+     * again only when one of the arrays it is made from ({@link #preparedFrom}) changes.
      */
     default int[] preparedOperands() {
         return new int[0];
     }
 
-    default float[] prepare(int operand, float[] data, Parallel par) {
-        return data;
+    /**
+     * The operands whose arrays the prepared form of {@code operand} is made from: the operand itself,
+     * or more (the gate and the up weight of a dual matmul are packed into one array).
+     */
+    default int[] preparedFrom(int operand) {
+        return new int[] {operand};
+    }
+
+    /** The prepared form of {@code operand}, from the operand arrays as the caller gave them. */
+    default float[] prepare(int operand, float[][] operands, Parallel par) {
+        return operands[operand];
     }
 }

@@ -3,7 +3,9 @@ package dev.fusec.runtime;
 /**
  * Operand layouts for the matmul kernels. Weights: [K, N] (or [N, K] when transposed) becomes
  * panels of {@code nr} columns stored K-major, {@code packed[(p * K + k) * nr + j] = W[k, p * nr + j]},
- * the last panel zero-padded, so a micro-kernel reads each panel as one contiguous stream.
+ * the last panel zero-padded, so a micro-kernel reads each panel as one contiguous stream. Two
+ * weights of one shape (gate and up) can share panels: {@link #panelPairs} puts the gate's NR
+ * columns and the up's side by side at each k, so the pair is one stream, not two.
  * Activations: rows copied to a longer stride when K floats span a multiple of 2 KiB, see
  * {@link #strideRows}.
  */
@@ -14,21 +16,44 @@ public final class Packing {
     private static final ThreadLocal<float[]> STRIDED = new ThreadLocal<>();
 
     public static float[] panels(float[] w, int k, int n, int nr, boolean transposed, Parallel par) {
-        int panels = (n + nr - 1) / nr;
-        long size = (long) panels * k * nr;
-        if (size > Integer.MAX_VALUE - 8) {
-            throw new IllegalArgumentException("packed weight of " + size + " floats is too large");
-        }
-        float[] packed = new float[(int) size];
-        par.forRange(panels, 4, (p0, p1) -> pack(w, packed, k, n, nr, transposed, p0, p1));
+        float[] packed = allocate(n, k, nr, 1);
+        par.forRange(panelCount(n, nr), 4, (p0, p1) -> pack(w, packed, k, n, nr, nr, 0, transposed, p0, p1));
         return packed;
     }
 
-    private static void pack(float[] w, float[] packed, int k, int n, int nr, boolean transposed, int from, int to) {
+    /**
+     * Two weights of one shape in shared panels of {@code 2 * nr} floats per k:
+     * {@code packed[(p * k + kk) * 2 * nr + j] = gate[kk, p * nr + j]} and, {@code nr} further on, the
+     * same element of {@code up}.
+     */
+    public static float[] panelPairs(float[] gate, float[] up, int k, int n, int nr, boolean transposed, Parallel par) {
+        float[] packed = allocate(n, k, nr, 2);
+        par.forRange(panelCount(n, nr), 4, (p0, p1) -> {
+            pack(gate, packed, k, n, nr, 2 * nr, 0, transposed, p0, p1);
+            pack(up, packed, k, n, nr, 2 * nr, nr, transposed, p0, p1);
+        });
+        return packed;
+    }
+
+    private static int panelCount(int n, int nr) {
+        return (n + nr - 1) / nr;
+    }
+
+    private static float[] allocate(int n, int k, int nr, int weights) {
+        long size = (long) panelCount(n, nr) * k * nr * weights;
+        if (size > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("packed weight of " + size + " floats is too large");
+        }
+        return new float[(int) size];
+    }
+
+    /** Panels [from, to) of {@code w}, {@code width} floats per k, the weight's columns at {@code offset}. */
+    private static void pack(float[] w, float[] packed, int k, int n, int nr, int width, int offset, boolean transposed,
+                             int from, int to) {
         for (int p = from; p < to; p++) {
             int cols = Math.min(nr, n - p * nr);
             for (int kk = 0; kk < k; kk++) {
-                int dst = (p * k + kk) * nr;
+                int dst = (p * k + kk) * width + offset;
                 if (transposed) {
                     for (int j = 0; j < cols; j++) {
                         packed[dst + j] = w[(p * nr + j) * k + kk];

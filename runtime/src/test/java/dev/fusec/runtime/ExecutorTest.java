@@ -48,12 +48,47 @@ class ExecutorTest {
         }
 
         @Override
-        public float[] prepare(int operand, float[] data, Parallel par) {
+        public float[] prepare(int operand, float[][] operands, Parallel par) {
             assertEquals(1, operand);
             prepares.incrementAndGet();
             float[] r = new float[n];
             for (int i = 0; i < n; i++) {
-                r[i] = data[n - 1 - i];
+                r[i] = operands[1][n - 1 - i];
+            }
+            return r;
+        }
+    }
+
+    /** out[i] = prepare(b, c)[i] = b[i] * c[i]: one prepared operand made from two weights, c unread by run. */
+    static final class MulPrepared implements Kernel {
+        final int n;
+        final AtomicInteger prepares = new AtomicInteger();
+
+        MulPrepared(int n) {
+            this.n = n;
+        }
+
+        @Override
+        public void run(float[][] args, int[] sym, Parallel par) {
+            System.arraycopy(args[1], 0, args[3], 0, n);
+        }
+
+        @Override
+        public int[] preparedOperands() {
+            return new int[] {1};
+        }
+
+        @Override
+        public int[] preparedFrom(int operand) {
+            return new int[] {1, 2};
+        }
+
+        @Override
+        public float[] prepare(int operand, float[][] operands, Parallel par) {
+            prepares.incrementAndGet();
+            float[] r = new float[n];
+            for (int i = 0; i < n; i++) {
+                r[i] = operands[1][i] * operands[2][i];
             }
             return r;
         }
@@ -94,6 +129,31 @@ class ExecutorTest {
             w1[0] = 100;
             assertArrayEquals(new float[] {41, 32, 23, 104}, ex.run(new float[][] {xs, w1}, par)[0]);
             assertEquals(3, k.prepares.get(), "back to the first array: packed again, with its current contents");
+        }
+    }
+
+    @Test
+    void anOperandPreparedFromTwoWeightsIsPreparedAgainWhenEitherChanges() {
+        ProgramBuilder p = new ProgramBuilder();
+        int x = p.input("x", 2);
+        int gate = p.input("gate", 2);
+        int up = p.input("up", 2);
+        int y = p.output("y", 2);
+        p.step(0, reads(x, gate, up), y);
+        MulPrepared k = new MulPrepared(2);
+        Executor ex = new Executor(p.build(), List.of(k));
+        float[] xs = {0, 0};
+        float[] g = {2, 3};
+        float[] u1 = {5, 7};
+        float[] u2 = {10, 100};
+        try (Parallel par = new Parallel(1)) {
+            assertArrayEquals(new float[] {10, 21}, ex.run(new float[][] {xs, g, u1}, par)[0]);
+            ex.run(new float[][] {xs.clone(), g, u1}, par);
+            assertEquals(1, k.prepares.get(), "same weights, a new x: prepared once");
+            assertArrayEquals(new float[] {20, 300}, ex.run(new float[][] {xs, g, u2}, par)[0]);
+            assertEquals(2, k.prepares.get(), "a new up array alone: prepared again");
+            assertArrayEquals(new float[] {10, 1500}, ex.run(new float[][] {xs, new float[] {1, 15}, u2}, par)[0]);
+            assertEquals(3, k.prepares.get(), "a new gate array alone: prepared again");
         }
     }
 
@@ -299,14 +359,27 @@ class ExecutorTest {
         for (int i = 0; i < w.length; i++) {
             w[i] = i + 1;
         }
+        float[] up = new float[k * n];
+        for (int i = 0; i < up.length; i++) {
+            up[i] = -0.5f * i;
+        }
         List<String> problems = new ArrayList<>();
         for (boolean transposed : new boolean[] {false, true}) {
             float[] want = naivePanels(w, k, n, nr, transposed);
+            // Shared panels: at each k, the gate's NR floats of a panel, then the up's.
+            float[] wantUp = naivePanels(up, k, n, nr, transposed);
+            float[] wantPairs = new float[2 * want.length];
+            for (int row = 0; row < want.length / nr; row++) {
+                System.arraycopy(want, row * nr, wantPairs, 2 * row * nr, nr);
+                System.arraycopy(wantUp, row * nr, wantPairs, (2 * row + 1) * nr, nr);
+            }
             for (int threads : new int[] {1, 3}) {
                 try (Parallel par = new Parallel(threads)) {
-                    float[] got = Packing.panels(w, k, n, nr, transposed, par);
-                    if (!java.util.Arrays.equals(want, got)) {
-                        problems.add("transposed=" + transposed + " threads=" + threads);
+                    if (!java.util.Arrays.equals(want, Packing.panels(w, k, n, nr, transposed, par))) {
+                        problems.add("panels transposed=" + transposed + " threads=" + threads);
+                    }
+                    if (!java.util.Arrays.equals(wantPairs, Packing.panelPairs(w, up, k, n, nr, transposed, par))) {
+                        problems.add("panelPairs transposed=" + transposed + " threads=" + threads);
                     }
                 }
             }
