@@ -322,6 +322,48 @@ class ExecutorTest {
     }
 
     @Test
+    void backToBackAndNestedRangesEachCoverEveryIndexOnceAndCloseStopsTheWorkers() throws InterruptedException {
+        int n = 64;
+        Parallel par = new Parallel(3);
+        AtomicIntegerArray hits = new AtomicIntegerArray(n);
+        Set<Thread> ran = ConcurrentHashMap.newKeySet();
+        for (int call = 0; call < 200; call++) {
+            par.forRange(n, 1, (from, to) -> {
+                ran.add(Thread.currentThread());
+                for (int i = from; i < to; i++) {
+                    hits.incrementAndGet(i);
+                }
+            });
+        }
+        // A piece that starts a range of its own on the same pool: the inner job takes the workers'
+        // attention, and the outer caller finishes its pieces itself if need be.
+        AtomicIntegerArray nested = new AtomicIntegerArray(n * n);
+        par.forRange(n, 1, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                int row = i;
+                par.forRange(n, 1, (f, t) -> {
+                    for (int j = f; j < t; j++) {
+                        nested.incrementAndGet(row * n + j);
+                    }
+                });
+            }
+        });
+        par.close();
+        for (int i = 0; i < n; i++) {
+            assertEquals(200, hits.get(i), "index " + i);
+        }
+        for (int i = 0; i < n * n; i++) {
+            assertEquals(1, nested.get(i), "nested index " + i);
+        }
+        for (Thread t : ran) {
+            if (t != Thread.currentThread()) {
+                t.join(5_000);
+                assertTrue(!t.isAlive(), t.getName() + " still running after close");
+            }
+        }
+    }
+
+    @Test
     void aKernelExceptionReachesTheCaller() {
         try (Parallel par = new Parallel(3)) {
             IllegalStateException e = assertThrows(IllegalStateException.class, () -> par.forRange(300, 1, (from, to) -> {
