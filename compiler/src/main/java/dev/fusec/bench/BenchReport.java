@@ -13,7 +13,7 @@ public final class BenchReport {
     public static String text(Benchmark.Result r) {
         MachineLimits l = r.limits();
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "fusec bench %s  %s  threads=%d  %d runs after %d warm-up, modes interleaved in turning order%s%n",
+        sb.append(String.format(Locale.ROOT, "fusec bench %s  %s  threads=%d  %d runs after %d warm-up rounds, modes interleaved in turning order%s%n",
                 r.graph(), dims(r.dims()), r.threads(), r.runs(), r.warmup(),
                 r.copies() > 1 ? ", inputs rotated over " + r.copies() + " copies (past the last-level cache)" : ""));
         sb.append(String.format(Locale.ROOT, "machine: %s; memory %.1f GB/s (STREAM %s), FMA peak %.1f GFLOP/s, %d thread(s)%s%n",
@@ -51,10 +51,10 @@ public final class BenchReport {
         }
         String dims = r.dims().entrySet().stream().map(e -> "\"" + e.getKey() + "\": " + e.getValue())
                 .collect(Collectors.joining(", ", "{", "}"));
-        return String.format(Locale.ROOT, "{\"graph\": \"%s\", \"dims\": %s, \"threads\": %d, \"bound\": \"%s\", "
+        return String.format(Locale.ROOT, "{\"graph\": \"%s\", \"dims\": %s, \"threads\": %d, \"runs\": %d, \"warmup_runs\": %d, \"bound\": \"%s\", "
                         + "\"bytes\": %d, \"flops\": %d, \"limits\": {\"mem_gbps\": %.3f, \"peak_gflops\": %.3f, \"cpu\": \"%s\"}, "
                         + "\"live_mem_gbps\": %s, \"results\": [%s]}%n",
-                r.graph(), dims, r.threads(), r.memoryBound() ? "memory" : "fma", r.bytes(), r.flops(), l.memGbps(),
+                r.graph(), dims, r.threads(), r.runs(), r.warmup(), r.memoryBound() ? "memory" : "fma", r.bytes(), r.flops(), l.memGbps(),
                 l.peakGflops(), l.cpu().replace("\"", "'"), number(r.liveMemGbps(), "%.3f"), String.join(", ", rows));
     }
 

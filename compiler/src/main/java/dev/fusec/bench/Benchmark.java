@@ -25,7 +25,9 @@ import java.util.Map;
  * <ol>
  *   <li>every mode gets the same inputs; when they fit in twice the last-level cache, several copies
  *       are made and rotated, so a decode step reads its weights from memory as a real model would;</li>
- *   <li>each mode is warmed up (JIT, weight packing), then timed in interleaved rounds whose order
+ *   <li>each mode is warmed up (JIT, weight packing) for a number of rounds and at least a stretch of
+ *       time, since C2 needs wall time, not calls: on two busy cores a decode step of 1-2 ms still ran
+ *       at 20-150 ms in some of its first dozen calls. Then the modes are timed in interleaved rounds whose order
  *       turns (A B C, B C A, C A B), so drift and neighbours' noise hit every mode alike and no mode
  *       always follows the same other one;</li>
  *   <li>bytes and FLOPs are counted from shapes (compulsory traffic: every input read once, every
@@ -64,7 +66,8 @@ public final class Benchmark {
                          boolean memoryBound, MachineLimits limits, double liveMemGbps, List<Row> rows, int runs, int warmup) {}
 
     /** Settings of one benchmark run. */
-    public record Settings(int threads, int runs, int warmup, long seed, boolean withPeers, KernelCache cache) {}
+    /** {@code warmup} rounds at least, and more until {@code warmupMillis} have passed. */
+    public record Settings(int threads, int runs, int warmup, long warmupMillis, long seed, boolean withPeers, KernelCache cache) {}
 
     /** Peers are created by a factory so this class does not depend on any peer's library. */
     public interface PeerFactory {
@@ -104,9 +107,11 @@ public final class Benchmark {
             StreamProbe probe = memoryBound ? new StreamProbe(par) : null;
             double[] live = new double[memoryBound ? s.runs() : 0];
             double[][] times = new double[runners.size()][s.runs()];
-            for (int w = 0; w < s.warmup(); w++) {
+            int warmupRounds = 0;
+            for (long end = System.nanoTime() + s.warmupMillis() * 1_000_000L;
+                    warmupRounds < s.warmup() || System.nanoTime() < end; warmupRounds++) {
                 for (Runner r : runners) {
-                    r.run(w % copies);
+                    r.run(warmupRounds % copies);
                 }
             }
             for (int round = 0; round < s.runs(); round++) {
@@ -139,7 +144,7 @@ public final class Benchmark {
                         maxRelDiff(runners.get(i).outputs(), reference)));
             }
             return new Result(g.name(), new LinkedHashMap<>(dims), s.threads(), copies, inputBytes + outputBytes, flops,
-                    memoryBound, limits, liveGbps, rows, s.runs(), s.warmup());
+                    memoryBound, limits, liveGbps, rows, s.runs(), warmupRounds);
         } finally {
             runners.forEach(Runner::close);
         }

@@ -42,8 +42,12 @@ final class BenchCommand implements Callable<Integer>, Main.FileCommand {
     @Option(names = "--runs", defaultValue = "15", description = "timed runs per mode. Default: ${DEFAULT-VALUE}")
     int runs;
 
-    @Option(names = "--warmup", defaultValue = "5", description = "untimed runs per mode first. Default: ${DEFAULT-VALUE}")
+    @Option(names = "--warmup", defaultValue = "5", description = "untimed runs per mode first, at least. Default: ${DEFAULT-VALUE}")
     int warmup;
+
+    @Option(names = "--warmup-ms", paramLabel = "MS", defaultValue = "1000",
+            description = "keep warming up (all modes in turn) until this much time has passed. Default: ${DEFAULT-VALUE}")
+    long warmupMillis;
 
     @Option(names = "--seed", defaultValue = "0", description = "seed for the random inputs. Default: ${DEFAULT-VALUE}")
     long seed;
@@ -75,9 +79,10 @@ final class BenchCommand implements Callable<Integer>, Main.FileCommand {
     @Override
     public Integer call() throws IOException {
         int workers = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
-        if (workers < 1 || workers > 1024 || runs < 1 || runs > 100_000 || warmup < 0 || warmup > 100_000) {
+        if (workers < 1 || workers > 1024 || runs < 1 || runs > 100_000 || warmup < 0 || warmup > 100_000
+                || warmupMillis < 0 || warmupMillis > 3_600_000) {
             throw new CommandLine.ParameterException(spec.commandLine(),
-                    "--threads must be 1..1024, --runs 1..100000 and --warmup 0..100000");
+                    "--threads must be 1..1024, --runs 1..100000, --warmup 0..100000 and --warmup-ms 0..3600000");
         }
         for (Path written : new Path[] {report, ortModel}) {
             Path dir = written == null ? null : written.toAbsolutePath().getParent();
@@ -89,7 +94,7 @@ final class BenchCommand implements Callable<Integer>, Main.FileCommand {
         ShapeInference.infer(g);
         Map<String, Long> binding = InputBinding.bind(g, Main.dims(spec, dims), Map.of());
         MachineLimits limits = MachineLimits.forThreads(workers, KernelCache.defaultDir(), remeasure);
-        Benchmark.Settings settings = new Benchmark.Settings(workers, runs, warmup, seed, !noPeers,
+        Benchmark.Settings settings = new Benchmark.Settings(workers, runs, warmup, warmupMillis, seed, !noPeers,
                 new KernelCache(KernelCache.defaultDir()));
         Benchmark.Result result = Benchmark.run(g, binding, settings, limits, Peers.available(ortModel));
         PrintWriter out = spec.commandLine().getOut();

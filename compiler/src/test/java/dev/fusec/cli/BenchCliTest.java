@@ -39,7 +39,7 @@ class BenchCliTest {
         Path report = dir.resolve("r.html");
         Path ortModel = dir.resolve("ort.onnx");
         CliRun r = CliRun.of("bench", ffn().toString(), "--dim", "T=5", "--threads", "1", "--runs", "3", "--warmup", "1",
-                "--report", report.toString(), "--save-ort-model", ortModel.toString());
+                "--warmup-ms", "0", "--report", report.toString(), "--save-ort-model", ortModel.toString());
         assertEquals(0, r.code(), r.toString());
         assertTrue(r.out().contains("machine: ") && r.out().contains("GFLOP/s") && r.out().contains("% of limit")
                 && r.out().contains("% of live") && r.out().contains("live: STREAM triad between the modes"), r.out());
@@ -60,11 +60,16 @@ class BenchCliTest {
 
     @Test
     void jsonIsOneObjectWithTheFieldsOfTheContract() throws Exception {
-        CliRun r = CliRun.of("bench", ffn().toString(), "--dim", "T=1", "--threads", "1", "--runs", "2", "--warmup", "1", "--json");
+        CliRun r = CliRun.of("bench", ffn().toString(), "--dim", "T=1", "--threads", "1", "--runs", "2", "--warmup", "1",
+                "--warmup-ms", "1500", "--json");
         assertEquals(0, r.code(), r.toString());
         String json = r.out().strip();
         assertEquals(1, json.lines().count(), json);
-        assertTrue(json.startsWith("{\"graph\": \"ffn\", \"dims\": {\"T\": 1}"), json);
+        assertTrue(json.startsWith("{\"graph\": \"ffn\", \"dims\": {\"T\": 1}, \"threads\": 1, \"runs\": 2, "), json);
+        // The one warm-up round asked for, and more until 1.5 s have passed: a round of this tiny graph
+        // takes milliseconds once compiled.
+        Matcher warmup = Pattern.compile("\"warmup_runs\": ([0-9]+), ").matcher(json);
+        assertTrue(warmup.find() && Integer.parseInt(warmup.group(1)) > 1, json);
         assertTrue(Pattern.compile("\"limits\": \\{\"mem_gbps\": [0-9.]+, \"peak_gflops\": [0-9.]+").matcher(json).find(), json);
         for (String mode : MODES) {
             Pattern row = Pattern.compile("\\{\"mode\": \"" + mode + "\", \"median_ms\": [0-9.]+, \"min_ms\": [0-9.]+, "
@@ -81,7 +86,7 @@ class BenchCliTest {
     @Test
     void aComputeBoundGraphHasNoLiveLimit() throws Exception {
         CliRun r = CliRun.of("bench", ffn().toString(), "--dim", "T=512", "--threads", "1", "--runs", "2", "--warmup", "0",
-                "--no-peers", "--json");
+                "--warmup-ms", "0", "--no-peers", "--json");
         assertEquals(0, r.code(), r.toString());
         String json = r.out().strip();
         assertTrue(json.contains("\"bound\": \"fma\"") && json.contains("\"live_mem_gbps\": null, "), json);
@@ -90,7 +95,7 @@ class BenchCliTest {
 
     @Test
     void noPeersTimesFusecOnly() throws Exception {
-        CliRun r = CliRun.of("bench", ffn().toString(), "--dim", "T=2", "--threads", "1", "--runs", "2", "--warmup", "0", "--no-peers");
+        CliRun r = CliRun.of("bench", ffn().toString(), "--dim", "T=2", "--threads", "1", "--runs", "2", "--warmup", "0", "--warmup-ms", "0", "--no-peers");
         assertEquals(0, r.code(), r.toString());
         assertTrue(r.out().contains("\nfused ") && r.out().contains("\nunfused ") && !r.out().contains("\nort "), r.out());
     }

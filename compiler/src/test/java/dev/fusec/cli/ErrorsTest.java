@@ -235,6 +235,16 @@ class ErrorsTest {
     }
 
     @Test
+    void benchCountsOutOfRangeAreUsageErrors() throws IOException {
+        Path f = write("tiny.fir", TINY);
+        for (String[] flag : new String[][] {{"--runs", "0"}, {"--warmup", "-1"}, {"--warmup-ms", "-5"}, {"--threads", "0"}}) {
+            CliRun r = CliRun.of("bench", f.toString(), "--dim", "T=2", flag[0], flag[1]);
+            assertUsageError(r);
+            assertTrue(r.err().contains("--runs 1..100000, --warmup 0..100000 and --warmup-ms 0..3600000"), r.toString());
+        }
+    }
+
+    @Test
     void unboundDimPointsAtTheGraph() throws IOException {
         Path f = write("ffn.fir", FFN);
         assertError(CliRun.of("run", f.toString()), f, 2, 1, "dim T is not bound; pass --dim T=N");
