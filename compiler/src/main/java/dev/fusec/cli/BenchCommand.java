@@ -42,7 +42,8 @@ final class BenchCommand implements Callable<Integer>, Main.FileCommand {
     @Option(names = "--runs", defaultValue = "15", description = "timed runs per mode. Default: ${DEFAULT-VALUE}")
     int runs;
 
-    @Option(names = "--warmup", defaultValue = "5", description = "untimed runs per mode first, at least. Default: ${DEFAULT-VALUE}")
+    @Option(names = "--warmup", defaultValue = "5",
+            description = "untimed rounds of every mode first, at least (and one per input copy). Default: ${DEFAULT-VALUE}")
     int warmup;
 
     @Option(names = "--warmup-ms", paramLabel = "MS", defaultValue = "1000",
