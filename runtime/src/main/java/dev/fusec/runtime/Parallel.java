@@ -77,7 +77,8 @@ public final class Parallel implements AutoCloseable {
 
     /**
      * Runs {@code body} over {@code [0, n)}, every index exactly once, in contiguous pieces of at
-     * least {@code grain} indices (the last may be shorter), at most {@code 4 * threads} of them.
+     * least {@code grain} indices (one piece when the range is shorter), at most {@code 4 * threads}
+     * of them, their lengths differing by one at most.
      * The caller and the workers take pieces from a shared counter until none are left, so a worker
      * that wakes late (a parked thread on a VM can take a millisecond) takes fewer pieces instead of
      * making everyone wait for its fixed share. Kernels must not depend on which thread runs which
@@ -91,16 +92,21 @@ public final class Parallel implements AutoCloseable {
             return;
         }
         int pieces = Math.min(n / g, PIECES_PER_THREAD * threads);
-        int size = (n + pieces - 1) / pieces;
+        int base = n / pieces;
+        int longer = n % pieces;
         AtomicInteger next = new AtomicInteger();
         AtomicInteger done = new AtomicInteger();
         AtomicReference<Throwable> failure = new AtomicReference<>();
         Runnable drain = () -> {
             for (int i = next.getAndIncrement(); i < pieces; i = next.getAndIncrement()) {
                 try {
-                    int from = i * size;
-                    if (from < n && failure.get() == null) {
-                        body.run(from, Math.min(n, from + size));
+                    // The first n % pieces pieces are one longer, so threads that take pieces in turn get
+                    // shares within one index of each other: 28 panels in 8 pieces are 4 4 4 4 3 3 3 3,
+                    // 14 for each of two threads, where pieces of ceil(28 / 8) = 4 made 16 and 12.
+                    int from = i * base + Math.min(i, longer);
+                    int to = from + base + (i < longer ? 1 : 0);
+                    if (failure.get() == null) {
+                        body.run(from, to);
                     }
                 } catch (Throwable t) {
                     failure.compareAndSet(null, t);

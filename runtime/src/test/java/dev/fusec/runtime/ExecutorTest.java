@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
+import java.util.IntSummaryStatistics;
 import java.util.List;
 import java.util.Set;
 import java.util.SplittableRandom;
@@ -296,7 +297,7 @@ class ExecutorTest {
 
     /** Every index of [0, n) is run exactly once, in at most 4 * threads pieces of at least the grain. */
     @ParameterizedTest
-    @CsvSource({"0, 1, 3", "1, 1, 3", "2, 1, 3", "7, 3, 3", "100, 1, 3", "100, 40, 3", "100, 34, 3", "99, 1, 2",
+    @CsvSource({"0, 1, 3", "1, 1, 3", "2, 1, 3", "7, 3, 3", "100, 1, 3", "100, 40, 3", "100, 34, 3", "99, 1, 2", "28, 1, 2",
             "1000, 1000, 4", "1000, 10, 1", "5, 0, 3"})
     void forRangeCoversEveryIndexOnce(int n, int grain, int threads) {
         AtomicIntegerArray hits = new AtomicIntegerArray(n);
@@ -319,6 +320,11 @@ class ExecutorTest {
         assertTrue(chunks.size() <= 4 * threads, chunks.toString());
         assertTrue(chunks.size() <= Math.max(1, n / Math.max(grain, 1)), "no more pieces than the grain allows: " + chunks);
         assertEquals(0, shortPieces.get(), "only the last piece may be shorter than the grain: " + chunks);
+        IntSummaryStatistics lengths = chunks.stream().mapToInt(c -> {
+            String[] ends = c.split("\\.\\.");
+            return Integer.parseInt(ends[1]) - Integer.parseInt(ends[0]);
+        }).summaryStatistics();
+        assertTrue(lengths.getMax() - lengths.getMin() <= 1, "piece lengths differ by one at most: " + chunks);
     }
 
     @Test
