@@ -66,8 +66,7 @@ public final class Benchmark {
     public record Result(String graph, Map<String, Long> dims, int threads, int copies, long bytes, long flops,
                          boolean memoryBound, MachineLimits limits, double liveMemGbps, List<Row> rows, int runs, int warmup) {}
 
-    /** Settings of one benchmark run. */
-    /** {@code warmup} rounds at least, and more until {@code warmupMillis} have passed. */
+    /** Settings of one benchmark run: {@code warmup} rounds at least, and more until {@code warmupMillis} have passed. */
     public record Settings(int threads, int runs, int warmup, long warmupMillis, long seed, boolean withPeers, KernelCache cache) {}
 
     /** Peers are created by a factory so this class does not depend on any peer's library. */

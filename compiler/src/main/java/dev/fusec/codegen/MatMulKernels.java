@@ -18,8 +18,9 @@ import java.util.OptionalDouble;
  * {@link #rowPanels}): one pass over the weights. The dual kernels (gate_up, gate_up_swiglu) are
  * the same 2-vector micro-kernel with one gate and one up vector per row: their weights are packed
  * into shared panels, the gate's NR columns and the up's side by side at each k, so one stream
- * feeds both (two separate streams measured 3-8% slower at decode); gate_up_swiglu turns each finished tile into silu(gate) * up while it is still
- * in L1, so the gate and up tensors are never written.
+ * feeds both (two separate streams measured 3-8% slower at decode); gate_up_swiglu turns each
+ * finished tile into silu(gate) * up while it is still in L1, so the gate and up tensors are never
+ * written.
  */
 final class MatMulKernels {
     private MatMulKernels() {}
