@@ -182,7 +182,16 @@ final class MatMulKernels {
             k.helper("void", "rowTile" + group, concat(params, "int p", "int stride"), rowTile(group, dual, vpr, s));
         }
         if (s.epilogue() == Epilogue.SWIGLU) {
-            k.helper("void", "swigluRows", List.of("float[] c", "int cOff", "float[] upTile", "int rows", "VectorMask<Float> m0"), """
+            // A full panel (all but the last, when N is no multiple of L) takes unmasked loads and stores.
+            k.helper("void", "swigluRows", List.of("float[] c", "int cOff", "float[] upTile", "int rows", "int col", "VectorMask<Float> m0"), """
+                    if (col + L <= N) {
+                        for (int r = 0; r < rows; r++) {
+                            final FloatVector gate = FloatVector.fromArray(S, c, cOff + r * LDC);
+                            final FloatVector up = FloatVector.fromArray(S, upTile, r * L);
+                            VectorMath.silu(gate).mul(up).intoArray(c, cOff + r * LDC);
+                        }
+                        return;
+                    }
                     for (int r = 0; r < rows; r++) {
                         final FloatVector gate = FloatVector.fromArray(S, c, cOff + r * LDC, m0);
                         final FloatVector up = FloatVector.fromArray(S, upTile, r * L);
@@ -426,7 +435,7 @@ final class MatMulKernels {
             }
         }
         if (s.epilogue() == Epilogue.SWIGLU) {
-            t.append("swigluRows(c, cOff, upTile, ").append(rows).append(", m0);\n");
+            t.append("swigluRows(c, cOff, upTile, ").append(rows).append(", col, m0);\n");
         }
         return t.toString();
     }
