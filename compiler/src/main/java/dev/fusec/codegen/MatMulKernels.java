@@ -176,14 +176,14 @@ final class MatMulKernels {
             }
         }
         List<String> rowParams = panelParams.subList(0, panelParams.size() - 2); // all but "int m", "int p"
-        k.helper("void", "rowPanels", concat(rowParams, "int p0", "int p1"), rowPanels(dual, s));
+        k.helper("void", "rowPanels", concat(rowParams, "int p0", "int p1"), rowPanels(s));
         for (int group : new int[] {GROUP, 1}) {
             List<String> params = s.epilogue() == Epilogue.SWIGLU ? concat(rowParams, "float[] upTile") : rowParams;
             k.helper("void", "rowTile" + group, concat(params, "int p", "int stride"), rowTile(group, dual, vpr, s));
         }
         if (s.epilogue() == Epilogue.SWIGLU) {
             // A full panel (all but the last, when N is no multiple of L) takes unmasked loads and stores.
-            k.helper("void", "swigluRows", List.of("float[] c", "int cOff", "float[] upTile", "int rows", "int col", "VectorMask<Float> m0"), """
+            k.helper("void", "swigluRows", List.of("float[] c", "int cOff", "float[] upTile", "int rows", "int col"), """
                     if (col + L <= N) {
                         for (int r = 0; r < rows; r++) {
                             final FloatVector gate = FloatVector.fromArray(S, c, cOff + r * LDC);
@@ -192,6 +192,7 @@ final class MatMulKernels {
                         }
                         return;
                     }
+                    final VectorMask<Float> m0 = S.indexInRange(col, N);
                     for (int r = 0; r < rows; r++) {
                         final FloatVector gate = FloatVector.fromArray(S, c, cOff + r * LDC, m0);
                         final FloatVector up = FloatVector.fromArray(S, upTile, r * L);
@@ -318,7 +319,7 @@ final class MatMulKernels {
      * to 1.16-1.21 ms unfused. Each panel's sum is one chain over k = 0..K-1, whichever group it is
      * in, so results do not depend on the thread count.
      */
-    private static String rowPanels(boolean dual, Shape2 s) {
+    private static String rowPanels(Shape2 s) {
         boolean swiglu = s.epilogue() == Epilogue.SWIGLU;
         String args = "a, b, " + (s.epilogue() == Epilogue.BIAS ? "bias, " : "") + "c, " + (swiglu ? "upTile, " : "");
         return (swiglu ? "final float[] upTile = new float[L];\n" : "")
@@ -435,7 +436,7 @@ final class MatMulKernels {
             }
         }
         if (s.epilogue() == Epilogue.SWIGLU) {
-            t.append("swigluRows(c, cOff, upTile, ").append(rows).append(", col, m0);\n");
+            t.append("swigluRows(c, cOff, upTile, ").append(rows).append(", col);\n");
         }
         return t.toString();
     }

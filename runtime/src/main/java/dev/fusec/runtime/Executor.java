@@ -98,8 +98,9 @@ public final class Executor {
                 args[i] = arrays[step.args()[i]];
             }
             long t0 = System.nanoTime();
-            float[][] given = args.clone();
-            for (int operand : k.preparedOperands()) {
+            int[] preparedOperands = k.preparedOperands();
+            float[][] given = preparedOperands.length == 0 ? args : args.clone(); // as passed, before any is replaced
+            for (int operand : preparedOperands) {
                 int[] from = k.preparedFrom(operand);
                 float[][] sources = new float[from.length][];
                 // Graph inputs (weights) are prepared once and reused while the caller passes the same
