@@ -8,6 +8,7 @@ import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.OrtSession.SessionOptions;
 import ai.onnxruntime.TensorInfo;
+import dev.fusec.runtime.KernelCache;
 import dev.fusec.runtime.Tensor;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -40,6 +41,11 @@ import java.util.Optional;
  * on the heap that added over 100 ms to every 20 MB output.
  */
 public final class OrtPeer implements AutoCloseable {
+    static {
+        // Before OrtEnvironment initialises: ORT then loads its libraries from fusec's cache (see OrtLibraries).
+        OrtLibraries.useCache(KernelCache.defaultDir());
+    }
+
     private final OrtEnvironment env = OrtEnvironment.getEnvironment();
     private final OrtSession session;
     private final Optional<Path> optimizedModel;
