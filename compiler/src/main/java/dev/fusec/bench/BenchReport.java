@@ -34,6 +34,7 @@ public final class BenchReport {
                     row.pctOfLimit(), r.memoryBound() ? "mem" : "fma",
                     r.memoryBound() ? String.format(Locale.ROOT, "%.1f%%", row.pctOfLive()) : "-", row.maxRelDiff()));
         }
+        r.notRun().forEach((mode, reason) -> sb.append(String.format(Locale.ROOT, "%-9s %s%n", mode, reason)));
         sb.append("(speed-up is over unfused; % of live is of the triad timed in the same rounds; max rel diff is against unfused's\n"
                 + " outputs, relative to their largest magnitude)\n");
         return sb.toString();
@@ -53,9 +54,23 @@ public final class BenchReport {
                 .collect(Collectors.joining(", ", "{", "}"));
         return String.format(Locale.ROOT, "{\"graph\": \"%s\", \"dims\": %s, \"threads\": %d, \"runs\": %d, \"warmup_runs\": %d, \"bound\": \"%s\", "
                         + "\"bytes\": %d, \"flops\": %d, \"limits\": {\"mem_gbps\": %.3f, \"peak_gflops\": %.3f, \"cpu\": \"%s\"}, "
-                        + "\"live_mem_gbps\": %s, \"results\": [%s]}%n",
+                        + "\"live_mem_gbps\": %s, \"results\": [%s], \"not_run\": {%s}}%n",
                 r.graph(), dims, r.threads(), r.runs(), r.warmup(), r.memoryBound() ? "memory" : "fma", r.bytes(), r.flops(), l.memGbps(),
-                l.peakGflops(), l.cpu().replace("\"", "'"), number(r.liveMemGbps(), "%.3f"), String.join(", ", rows));
+                l.peakGflops(), l.cpu().replace("\"", "'"), number(r.liveMemGbps(), "%.3f"), String.join(", ", rows),
+                r.notRun().entrySet().stream().map(e -> string(e.getKey()) + ": " + string(e.getValue())).collect(Collectors.joining(", ")));
+    }
+
+    /** A JSON string: quotes, backslashes and control characters escaped. */
+    private static String string(String s) {
+        StringBuilder sb = new StringBuilder("\"");
+        for (char c : s.toCharArray()) {
+            switch (c) {
+                case '"' -> sb.append("\\\"");
+                case '\\' -> sb.append("\\\\");
+                default -> sb.append(c < 0x20 ? String.format(Locale.ROOT, "\\u%04x", (int) c) : String.valueOf(c));
+            }
+        }
+        return sb.append('"').toString();
     }
 
     /** A JSON number, or null for NaN (not measured). */

@@ -64,14 +64,34 @@ public final class Benchmark {
      * NaN otherwise.
      */
     public record Result(String graph, Map<String, Long> dims, int threads, int copies, long bytes, long flops,
-                         boolean memoryBound, MachineLimits limits, double liveMemGbps, List<Row> rows, int runs, int warmup) {}
+                         boolean memoryBound, MachineLimits limits, double liveMemGbps, List<Row> rows, int runs, int warmup,
+                         Map<String, String> notRun) {}
 
     /** Settings of one benchmark run: {@code warmup} rounds at least, and more until {@code warmupMillis} have passed. */
     public record Settings(int threads, int runs, int warmup, long warmupMillis, long seed, boolean withPeers, KernelCache cache) {}
 
-    /** Peers are created by a factory so this class does not depend on any peer's library. */
+    /**
+     * Peers are created by a factory so this class does not depend on any peer's library. A factory
+     * whose peer cannot run the graph at all (ONNX has no bf16 that rounds like fusec's) throws
+     * {@link PeerUnavailable}: fusec's own modes are still timed, and the reason is reported in place
+     * of the peer's row.
+     */
     public interface PeerFactory {
         Runner create(Graph unfused, List<Map<String, Tensor>> inputCopies, int threads);
+    }
+
+    /** A peer that cannot run this graph, and why (one line, for the report). */
+    public static final class PeerUnavailable extends RuntimeException {
+        private final String mode;
+
+        public PeerUnavailable(String mode, String reason) {
+            super(reason);
+            this.mode = mode;
+        }
+
+        public String mode() {
+            return mode;
+        }
     }
 
     public static Result run(Graph g, Map<String, Long> dims, Settings s, MachineLimits limits, List<PeerFactory> peers) {
@@ -95,12 +115,17 @@ public final class Benchmark {
             inputs.add(RandomInputs.generate(g, dims, s.seed() + c, Map.of()));
         }
         List<Runner> runners = new ArrayList<>();
+        Map<String, String> notRun = new LinkedHashMap<>();
         try (Parallel par = new Parallel(s.threads())) {
             runners.add(fusec("fused", Pipeline.fuse(g), dims, inputs, par, s.cache()));
             runners.add(fusec("unfused", g, dims, inputs, par, s.cache()));
             if (s.withPeers()) {
                 for (PeerFactory f : peers) {
-                    runners.add(f.create(g, inputs, s.threads()));
+                    try {
+                        runners.add(f.create(g, inputs, s.threads()));
+                    } catch (PeerUnavailable e) {
+                        notRun.put(e.mode(), e.getMessage());
+                    }
                 }
             }
             boolean memoryBound = (double) flops / (inputBytes + outputBytes) < limits.peakGflops() / limits.memGbps();
@@ -154,7 +179,7 @@ public final class Benchmark {
                         maxRelDiff(runners.get(i).outputs(), reference)));
             }
             return new Result(g.name(), new LinkedHashMap<>(dims), s.threads(), copies, inputBytes + outputBytes, flops,
-                    memoryBound, limits, liveGbps, rows, s.runs(), warmupRounds);
+                    memoryBound, limits, liveGbps, rows, s.runs(), warmupRounds, Map.copyOf(notRun));
         } finally {
             runners.forEach(Runner::close);
         }

@@ -8,6 +8,7 @@ import dev.fusec.ir.CompileError;
 import dev.fusec.ir.Graph;
 import dev.fusec.ir.ShapeInference;
 import dev.fusec.ir.SourcePos;
+import dev.fusec.onnx.OnnxExporter;
 import dev.fusec.onnx.OnnxOpTypes;
 import dev.fusec.parse.IrParser;
 import dev.fusec.runtime.AtomicFiles;
@@ -94,6 +95,11 @@ final class BenchCommand implements Callable<Integer>, Main.FileCommand {
         Graph g = IrParser.parseFile(file);
         ShapeInference.infer(g);
         Map<String, Long> binding = InputBinding.bind(g, Main.dims(spec, dims), Map.of());
+        if (ortModel != null && !noPeers) {
+            // ORT's model was asked for: a graph ONNX cannot express is an error here, before any timing
+            // (without --save-ort-model, the ort row is only left out, with the reason).
+            OnnxExporter.export(g);
+        }
         MachineLimits limits = MachineLimits.forThreads(workers, KernelCache.defaultDir(), remeasure);
         Benchmark.Settings settings = new Benchmark.Settings(workers, runs, warmup, warmupMillis, seed, !noPeers,
                 new KernelCache(KernelCache.defaultDir()));

@@ -1,6 +1,7 @@
 package dev.fusec.cli;
 
 import dev.fusec.bench.Benchmark;
+import dev.fusec.ir.CompileError;
 import dev.fusec.ir.Graph;
 import dev.fusec.ir.Param;
 import dev.fusec.onnx.OnnxExporter;
@@ -36,7 +37,13 @@ final class Peers {
             for (Param p : g.inputs()) {
                 (OnnxExporter.isWeight(p) ? constants : rest).put(p.name(), inputs.get(p.name()));
             }
-            sessions.add(new OrtPeer(OnnxExporter.export(g, constants), threads, sessions.isEmpty() ? ortModel : null));
+            byte[] model;
+            try {
+                model = OnnxExporter.export(g, constants);
+            } catch (CompileError e) {
+                throw new Benchmark.PeerUnavailable("ort", "not run: " + e.getMessage());
+            }
+            sessions.add(new OrtPeer(model, threads, sessions.isEmpty() ? ortModel : null));
             fed.add(rest);
         }
         return new Benchmark.Runner() {

@@ -81,6 +81,44 @@ class BenchCliTest {
         Matcher live = Pattern.compile("\"live_mem_gbps\": ([0-9.]+), ").matcher(json);
         assertTrue(live.find() && Double.parseDouble(live.group(1)) > 0, json);
         assertEquals(MODES.size(), Pattern.compile("\"pct_of_live_limit\": [0-9.]+, ").matcher(json).results().count(), json);
+        assertTrue(json.endsWith("], \"not_run\": {}}"), json);
+    }
+
+    /** The FFN in bf16, which fusec rounds on every store and ONNX's FLOAT would not: ORT cannot be its peer. */
+    private Path bf16Ffn() throws Exception {
+        return Files.writeString(dir.resolve("ffn_bf16.fir"), FFN.replace("f32", "bf16"));
+    }
+
+    @Test
+    void aGraphOnnxCannotExpressIsTimedWithoutTheOrtRow() throws Exception {
+        CliRun r = CliRun.of("bench", bf16Ffn().toString(), "--dim", "T=2", "--threads", "1", "--runs", "2", "--warmup", "0",
+                "--warmup-ms", "0");
+        assertEquals(0, r.code(), r.toString());
+        assertTrue(r.out().contains("\nfused ") && r.out().contains("\nunfused "), r.out());
+        assertTrue(r.out().contains("\nort       not run: ONNX export supports f32 only: input 'x' is bf16"), r.out());
+        assertTrue(r.err().isEmpty(), r.err());
+
+        CliRun j = CliRun.of("bench", bf16Ffn().toString(), "--dim", "T=2", "--threads", "1", "--runs", "2", "--warmup", "0",
+                "--warmup-ms", "0", "--json");
+        assertEquals(0, j.code(), j.toString());
+        String json = j.out().strip();
+        assertTrue(json.contains("{\"mode\": \"fused\"") && json.contains("{\"mode\": \"unfused\"")
+                && !json.contains("{\"mode\": \"ort\""), json);
+        assertTrue(json.endsWith("], \"not_run\": {\"ort\": \"not run: ONNX export supports f32 only: input 'x' is bf16,"
+                + " which fusec rounds on every store and ONNX FLOAT would not\"}}"), json);
+    }
+
+    @Test
+    void askingForOrtsModelOfSuchAGraphIsAnErrorBeforeAnyTiming() throws Exception {
+        Path ortModel = dir.resolve("ort.onnx");
+        Path file = bf16Ffn();
+        CliRun r = CliRun.of("bench", file.toString(), "--dim", "T=2", "--threads", "1", "--runs", "2", "--warmup", "0",
+                "--warmup-ms", "0", "--save-ort-model", ortModel.toString());
+        assertEquals(1, r.code(), r.toString());
+        assertEquals(file + ":1:11: error: ONNX export supports f32 only: input 'x' is bf16, which fusec rounds on every store"
+                + " and ONNX FLOAT would not\n", r.err());
+        assertTrue(r.out().isEmpty(), r.out());
+        assertTrue(Files.notExists(ortModel));
     }
 
     @Test
