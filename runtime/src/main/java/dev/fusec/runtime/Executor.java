@@ -23,6 +23,8 @@ public final class Executor {
     private final long[] stepNanos;
     /** Per step and prepared operand: the input arrays it was last made from, and what it became. */
     private final Prepared[][] prepared;
+    /** Per graph input: the array {@link #roundedOnce} last rounded, and its rounded copy. */
+    private final Prepared[] rounded;
 
     private record Prepared(float[][] sources, float[] result) {
         boolean madeFrom(float[][] arrays) {
@@ -50,10 +52,29 @@ public final class Executor {
             }
         }
         this.stepNanos = new long[program.steps().size()];
+        this.rounded = new Prepared[program.inputs().length];
         this.prepared = new Prepared[program.steps().size()][];
         for (int i = 0; i < prepared.length; i++) {
             prepared[i] = new Prepared[program.steps().get(i).operandCount()];
         }
+    }
+
+    /**
+     * Graph input {@code input} rounded to {@code kind} (a narrower type stored as f32: "bf16", ...),
+     * made once and reused while the caller passes the same array, under the contract weights already
+     * have here (a weight passed again as the same array is taken as unchanged, and its packed form
+     * reused). Rounding a fresh copy on every run made each run re-pack every weight too: a bf16
+     * SmolLM2-360M FFN step took 50-180 ms instead of a few.
+     */
+    public float[] roundedOnce(int input, float[] given, String kind) {
+        Prepared cached = rounded[input];
+        if (cached == null || !cached.madeFrom(new float[][] {given})) {
+            float[] copy = given.clone();
+            Rounding.inPlace(copy, copy.length, kind);
+            cached = new Prepared(new float[][] {given}, copy);
+            rounded[input] = cached;
+        }
+        return cached.result();
     }
 
     public LivenessPlanner.Plan plan() {

@@ -237,6 +237,24 @@ class ExecutorTest {
     }
 
     @Test
+    void aNarrowWeightIsRoundedOncePerArrayItComesIn() {
+        ProgramBuilder p = new ProgramBuilder();
+        int w = p.input("w", 2);
+        p.step(0, reads(w), p.output("y", 2));
+        Executor ex = new Executor(p.build(), List.of((args, sym, par) -> { }));
+        float v = 1.00390625f + 0x1p-12f; // between two bf16 values, nearer the upper
+        float[] w1 = {v, 3f};
+        float[] r1 = ex.roundedOnce(0, w1, "bf16");
+        assertArrayEquals(new float[] {1.0078125f, 3f}, r1);
+        assertEquals(v, w1[0], "the caller's array is not touched");
+        assertSame(r1, ex.roundedOnce(0, w1, "bf16"), "the same array again: the same rounded copy, so its packed form is kept");
+        float[] w2 = {-v, 5f};
+        float[] r2 = ex.roundedOnce(0, w2, "bf16");
+        assertNotSame(r1, r2);
+        assertArrayEquals(new float[] {-1.0078125f, 5f}, r2);
+    }
+
+    @Test
     void aShortInputIsRefusedByName() {
         ProgramBuilder p = new ProgramBuilder();
         int x = p.input("weights", 6);
