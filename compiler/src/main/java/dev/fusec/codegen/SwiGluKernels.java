@@ -10,8 +10,9 @@ import dev.fusec.runtime.KernelSource;
  * The SwiGLU family. Forward ops make one pass: each row of y [.., 2I] is read once (gate and up
  * vectors at the layout's offsets; interleaved pairs split apart with two lane shuffles), the bias
  * added, the limit applied, silu(gate) * up (* the row's weight) computed in registers, and the row of
- * the result written once. Backward ops are vector loops too for gate and up in halves; the
- * interleaved layout and fp8-stored inputs take straight scalar loops, with db and dw summed in double.
+ * the result written once. Backward ops are vector loops too for gate and up in halves (an input saved
+ * in fp8 is read through a vector e4m3 rounding that gives the scalar one's bits); the interleaved
+ * layout takes straight scalar loops, with db and dw summed in double.
  */
 final class SwiGluKernels {
     private SwiGluKernels() {}
@@ -130,7 +131,7 @@ final class SwiGluKernels {
             }
             default -> throw new IllegalArgumentException("not a SwiGLU backward: " + op.opName());
         }
-        if (glu.layout() != Layout.INTERLEAVED && !glu.fp8InputStore()) {
+        if (glu.layout() != Layout.INTERLEAVED) {
             return backwardVector(g, glu, bias, weights);
         }
         Shape y = g.operand(1);
@@ -224,7 +225,7 @@ final class SwiGluKernels {
         KernelClass k = g.start(bias >= 0 ? "split the " + half + " columns across threads in blocks of L; each walks every row"
                         : "split the rows across threads",
                 "per vector of columns: gate at column " + (go == 0 ? "" : go + " + ") + "j and up at " + (uo == 0 ? "" : uo + " + ")
-                        + "j" + (bias >= 0 ? " plus the bias" : "")
+                        + "j" + (glu.fp8InputStore() ? ", rounded to f8e4m3 as stored" : "") + (bias >= 0 ? ", plus the bias" : "")
                         + (limit ? ", clamped (a mask records where a clamp binds: no gradient there)" : "")
                         + "; s = sigmoid(gate); dgate = g' * up * s * (1 + gate * (1 - s)); dup = g' * gate * s, with g' = g"
                         + (weights >= 0 ? " * w[row]" : "") + "; store both",
@@ -250,9 +251,13 @@ final class SwiGluKernels {
 
         // One vector (or, with a mask, the tail) of columns of one row: stores dy, leaves dGate and dUp.
         // %1$s marks every access that takes the tail mask in the masked copy.
-        String vectorStep = """
+        String vectorStep = (glu.fp8InputStore() ? """
+                FloatVector gate = VectorMath.e4m3(FloatVector.fromArray(S, y, r * W + GO + j%1$s))%2$s;
+                FloatVector up = VectorMath.e4m3(FloatVector.fromArray(S, y, r * W + UO + j%1$s))%3$s;
+                """ : """
                 FloatVector gate = FloatVector.fromArray(S, y, r * W + GO + j%1$s)%2$s;
                 FloatVector up = FloatVector.fromArray(S, y, r * W + UO + j%1$s)%3$s;
+                """) + """
                 %4$sfinal FloatVector s = VectorMath.sigmoid(gate);
                 final FloatVector gr = FloatVector.fromArray(S, g, r * I + j%1$s);
                 final FloatVector gw = gr%5$s;

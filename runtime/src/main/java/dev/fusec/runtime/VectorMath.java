@@ -1,6 +1,7 @@
 package dev.fusec.runtime;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -59,6 +60,26 @@ public final class VectorMath {
     private static FloatVector clampBits(FloatVector v) {
         return v.reinterpretAsInts().lanewise(VectorOperators.MIN, HIGH_BITS).lanewise(VectorOperators.UMIN, LOW_BITS)
                 .reinterpretAsFloats();
+    }
+
+    /**
+     * x rounded to f8e4m3 (e4m3fn: ties to even, saturating at 448, NaN kept), bit for bit as
+     * {@link Rounding#e4m3}, for backward ops that read an input saved in fp8. From 2^-6 up, three
+     * mantissa bits are kept by adding just under half of the 20 dropped bits (plus the kept lowest
+     * bit, for ties to even) and clearing them, a carry moving into the exponent as it should; below,
+     * the spacing is 2^-9, and adding then subtracting 2^14 (whose float spacing is 2^-9) rounds to it.
+     */
+    public static FloatVector e4m3(FloatVector x) {
+        IntVector bits = x.reinterpretAsInts();
+        IntVector sign = bits.and(0x80000000);
+        FloatVector a = bits.and(0x7FFFFFFF).reinterpretAsFloats();
+        IntVector ab = a.reinterpretAsInts();
+        FloatVector normal = ab.add(ab.lanewise(VectorOperators.LSHR, 20).and(1).add(0x7FFFF)).and(0xFFF00000)
+                .reinterpretAsFloats();
+        FloatVector small = a.add(16384f).sub(16384f);
+        FloatVector r = normal.blend(small, a.lt(0x1p-6f));
+        r = r.blend(448f, r.compare(VectorOperators.GT, 448f));
+        return r.reinterpretAsInts().or(sign).reinterpretAsFloats().blend(x, x.test(VectorOperators.IS_NAN));
     }
 
     /** exp(v) for v in [-86, 88.72283]. */

@@ -110,4 +110,64 @@ class VectorMathTest {
             }
         }
     }
+
+    /**
+     * e4m3 against {@link Rounding#e4m3}, bit for bit: every 65536th bit pattern and 2^17 random ones
+     * (all binades, both signs, NaNs and infinities among them), and around every e4m3 value and
+     * every midpoint between two neighbours (the ties), up to four float ulps either side, where
+     * rounding changes its mind. (Few enough that the check runs in seconds before C2 compiles it.)
+     */
+    @Test
+    void e4m3IsBitForBitTheScalarRounding() {
+        java.util.SplittableRandom rng = new java.util.SplittableRandom(11);
+        float[] patterns = new float[(1 << 16) + (1 << 17)];
+        for (int i = 0; i < 1 << 16; i++) {
+            patterns[i] = Float.intBitsToFloat(i << 16);
+        }
+        for (int i = 1 << 16; i < patterns.length; i++) {
+            patterns[i] = Float.intBitsToFloat(rng.nextInt());
+        }
+        java.util.TreeSet<Float> codes = new java.util.TreeSet<>(java.util.List.of(0f));
+        for (int e = -9; e <= 8; e++) {
+            for (int m = 0; m < 16; m++) {
+                codes.add(Rounding.e4m3((float) Math.scalb(1 + m / 16.0, e)));
+            }
+        }
+        float[] near = new float[codes.size() * 2 * 9 * 2];
+        int n = 0;
+        Float previous = null;
+        for (float c : codes) {
+            for (float at : previous == null ? new float[] {c} : new float[] {c, (previous + c) / 2}) {
+                float x = at;
+                for (int k = 0; k < 4; k++) {
+                    x = Math.nextDown(x);
+                }
+                for (int k = 0; k < 9; k++, x = Math.nextUp(x)) {
+                    near[n++] = x;
+                    near[n++] = -x;
+                }
+            }
+            previous = c;
+        }
+        assertEquals(patterns.length, checkE4m3(patterns, patterns.length));
+        assertTrue(checkE4m3(near, n) > 4000, "values near codes and ties: " + n);
+    }
+
+    /** Compares the first n values (whole vectors of them) and returns how many were compared. */
+    private static int checkE4m3(float[] xs, int n) {
+        float[] got = new float[S.length()];
+        int checked = 0;
+        for (int i = 0; i + S.length() <= n; i += S.length()) {
+            VectorMath.e4m3(FloatVector.fromArray(S, xs, i)).intoArray(got, 0);
+            for (int j = 0; j < got.length; j++) {
+                float x = xs[i + j];
+                float want = Rounding.e4m3(x);
+                if (Float.isNaN(want) ? !Float.isNaN(got[j]) : Float.floatToRawIntBits(want) != Float.floatToRawIntBits(got[j])) {
+                    assertEquals(want, got[j], "e4m3(" + x + " = 0x" + Integer.toHexString(Float.floatToRawIntBits(x)) + ")");
+                }
+                checked++;
+            }
+        }
+        return checked;
+    }
 }
