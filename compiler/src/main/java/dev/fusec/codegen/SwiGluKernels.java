@@ -10,9 +10,8 @@ import dev.fusec.runtime.KernelSource;
  * The SwiGLU family. Forward ops make one pass: each row of y [.., 2I] is read once (gate and up
  * vectors at the layout's offsets; interleaved pairs split apart with two lane shuffles), the bias
  * added, the limit applied, silu(gate) * up (* the row's weight) computed in registers, and the row of
- * the result written once. Backward ops are vector loops too for gate and up in halves (an input saved
- * in fp8 is read through a vector e4m3 rounding that gives the scalar one's bits); the interleaved
- * layout takes straight scalar loops, with db and dw summed in double.
+ * the result written once. Backward ops are vector loops too, in every layout (an input saved in fp8
+ * is read through a vector e4m3 rounding that gives the scalar one's bits).
  */
 final class SwiGluKernels {
     private SwiGluKernels() {}
@@ -131,88 +130,20 @@ final class SwiGluKernels {
             }
             default -> throw new IllegalArgumentException("not a SwiGLU backward: " + op.opName());
         }
-        if (glu.layout() != Layout.INTERLEAVED) {
-            return backwardVector(g, glu, bias, weights);
-        }
-        Shape y = g.operand(1);
-        int width = (int) y.last().value();
-        int half = width / 2;
-        Layout layout = glu.layout();
-        KernelClass k = g.start("for each row and each j < I: gate and up at the layout's positions"
-                        + (bias >= 0 ? " plus the bias" : "") + (glu.fp8InputStore() ? " (y read through f8e4m3, as stored)" : ""),
-                "s = sigmoid(gate'); dgate = g' * up' * s * (1 + gate' * (1 - s)); dup = g' * gate' * s, with g' = g"
-                        + (weights >= 0 ? " * w[row]" : "") + " and primes the clamped values (no gradient where a clamp binds)",
-                bias >= 0 ? "db sums dy over the rows, in double" : weights >= 0 ? "dw[row] sums swiglu(y) * g over the row, in double"
-                        : "write dy");
-        k.constant("W", Integer.toString(width)).constant("I", Integer.toString(half));
-        glu.limit().ifPresent(l -> k.constant("LIMIT", ElementwiseKernels.floatLit(l)));
-        String gi = switch (layout) {
-            case HALVES -> "j";
-            case SWAPPED -> "I + j";
-            case INTERLEAVED -> "2 * j";
-        };
-        String ui = switch (layout) {
-            case HALVES -> "I + j";
-            case SWAPPED -> "j";
-            case INTERLEAVED -> "2 * j + 1";
-        };
-        String read = glu.fp8InputStore() ? "Rounding.e4m3(y[r * W + %s])" : "y[r * W + %s]";
-        StringBuilder body = new StringBuilder();
-        body.append("final float[] g = args[0];\nfinal float[] y = args[1];\n");
-        body.append("final float[] extra = ").append(bias >= 0 || weights >= 0 ? "args[2]" : "null").append(";\n");
-        int n = op.operands().size();
-        body.append("final float[] dy = args[").append(n).append("];\n");
-        body.append("final float[] second = ").append(op.resultCount() == 2 ? "args[" + (n + 1) + "]" : "null").append(";\n");
-        body.append("final int rows = ").append(g.ext().product(y, 0, y.rank() - 1)).append(";\n");
-        body.append("final double[] db = new double[W];\n");
-        body.append("for (int r = 0; r < rows; r++) {\n");
-        body.append("    final double wr = ").append(weights >= 0 ? "extra[r]" : "1.0").append(";\n");
-        body.append("    double dw = 0;\n");
-        body.append("    for (int j = 0; j < I; j++) {\n");
-        body.append("        double gate = ").append(read.formatted(gi)).append(bias >= 0 ? " + extra[" + gi + "]" : "").append(";\n");
-        body.append("        double up = ").append(read.formatted(ui)).append(bias >= 0 ? " + extra[" + ui + "]" : "").append(";\n");
-        if (glu.limit().isPresent()) {
-            body.append("        final boolean gatePasses = gate <= LIMIT;\n");
-            body.append("        final boolean upPasses = up >= -LIMIT && up <= LIMIT;\n");
-            body.append("        gate = Math.min(gate, LIMIT);\n");
-            body.append("        up = Math.max(-LIMIT, Math.min(up, LIMIT));\n");
-        } else {
-            body.append("        final boolean gatePasses = true;\n        final boolean upPasses = true;\n");
-        }
-        body.append("""
-                        final double s = 1.0 / (1.0 + Math.exp(-gate));
-                        final double gr = g[r * I + j];
-                        final double gw = gr * wr;
-                        final double dGate = gatePasses ? gw * up * s * (1 + gate * (1 - s)) : 0;
-                        final double dUp = upPasses ? gw * gate * s : 0;
-                """.indent(4).stripTrailing()).append('\n');
-        body.append("        dy[r * W + ").append(gi).append("] = (float) dGate;\n");
-        body.append("        dy[r * W + ").append(ui).append("] = (float) dUp;\n");
-        body.append("        db[").append(gi).append("] += dGate;\n");
-        body.append("        db[").append(ui).append("] += dUp;\n");
-        body.append("        dw += gate * s * up * gr;\n");
-        body.append("    }\n");
-        if (weights >= 0) {
-            body.append("    second[r] = (float) dw;\n");
-        }
-        body.append("}\n");
-        if (bias >= 0) {
-            body.append("for (int i = 0; i < W; i++) {\n    second[i] = (float) db[i];\n}\n");
-        }
-        k.run(body.toString());
-        return k.build();
+        return backwardVector(g, glu, bias, weights);
     }
 
     /** Rows per partial sum of db: float sums over 64 rows, added into double. */
     private static final int DB_ROWS = 64;
 
     /**
-     * Backward on the vector species, for gate and up in halves (either order) read as they are
-     * stored. dy is one pass over g and y. db (bias) is a sum over rows, so those kernels split the
-     * columns across threads and walk every row, summing 64 rows at a time in float and the blocks
-     * in double; the others split the rows, and dw (weights) is a per-row vector sum. Either way the
-     * order of every sum is fixed by the shapes, not the thread count, so results do not depend on
-     * --threads.
+     * Backward on the vector species. Gate and up in halves (either order) are read as they are
+     * stored; interleaved pairs are split with the forward's lane shuffles, and dgate and dup zipped
+     * back into pairs for dy. dy is one pass over g and y. db (bias) is a sum over rows, so those
+     * kernels split the columns across threads and walk every row, summing 64 rows at a time in
+     * float and the blocks in double; the others split the rows, and dw (weights) is a per-row vector
+     * sum. Either way the order of every sum is fixed by the shapes, not the thread count, so results
+     * do not depend on --threads.
      */
     private static KernelSource backwardVector(Gen g, Glu glu, int bias, int weights) {
         Op op = g.node().op();
@@ -222,13 +153,15 @@ final class SwiGluKernels {
         int go = glu.layout().gateIndex(0, half);
         int uo = glu.layout().upIndex(0, half);
         boolean limit = glu.limit().isPresent();
+        boolean interleaved = glu.layout() == Layout.INTERLEAVED;
         KernelClass k = g.start(bias >= 0 ? "split the " + half + " columns across threads in blocks of L; each walks every row"
                         : "split the rows across threads",
-                "per vector of columns: gate at column " + (go == 0 ? "" : go + " + ") + "j and up at " + (uo == 0 ? "" : uo + " + ")
-                        + "j" + (glu.fp8InputStore() ? ", rounded to f8e4m3 as stored" : "") + (bias >= 0 ? ", plus the bias" : "")
+                "per vector of columns: " + (interleaved ? "(gate, up) pairs at 2j, two vectors separated with lane shuffles"
+                        : "gate at column " + (go == 0 ? "" : go + " + ") + "j and up at " + (uo == 0 ? "" : uo + " + ") + "j")
+                        + (glu.fp8InputStore() ? ", rounded to f8e4m3 as stored" : "") + (bias >= 0 ? ", plus the bias" : "")
                         + (limit ? ", clamped (a mask records where a clamp binds: no gradient there)" : "")
                         + "; s = sigmoid(gate); dgate = g' * up * s * (1 + gate * (1 - s)); dup = g' * gate * s, with g' = g"
-                        + (weights >= 0 ? " * w[row]" : "") + "; store both",
+                        + (weights >= 0 ? " * w[row]" : "") + "; store both" + (interleaved ? ", zipped back into pairs" : ""),
                 bias >= 0 ? "db: per column, sums of " + DB_ROWS + " rows in float, added into double"
                         : weights >= 0 ? "dw[row] = sum over the row of gate * s * up * g, a vector sum reduced once per row"
                         : "scalar code for the tail columns");
@@ -249,41 +182,23 @@ final class SwiGluKernels {
         }
         k.run(run.toString());
 
-        // One vector (or, with a mask, the tail) of columns of one row: stores dy, leaves dGate and dUp.
-        // %1$s marks every access that takes the tail mask in the masked copy.
-        String vectorStep = (glu.fp8InputStore() ? """
-                FloatVector gate = VectorMath.e4m3(FloatVector.fromArray(S, y, r * W + GO + j%1$s))%2$s;
-                FloatVector up = VectorMath.e4m3(FloatVector.fromArray(S, y, r * W + UO + j%1$s))%3$s;
-                """ : """
-                FloatVector gate = FloatVector.fromArray(S, y, r * W + GO + j%1$s)%2$s;
-                FloatVector up = FloatVector.fromArray(S, y, r * W + UO + j%1$s)%3$s;
-                """) + """
-                %4$sfinal FloatVector s = VectorMath.sigmoid(gate);
-                final FloatVector gr = FloatVector.fromArray(S, g, r * I + j%1$s);
-                final FloatVector gw = gr%5$s;
-                FloatVector dGate = gw.mul(up).mul(s).mul(gate.mul(s.neg().add(1f)).add(1f));
-                FloatVector dUp = gw.mul(gate).mul(s);
-                %6$sdGate.intoArray(dy, r * W + GO + j%1$s);
-                dUp.intoArray(dy, r * W + UO + j%1$s);
-                """;
-        String clamp = limit ? """
-                final VectorMask<Float> gatePasses = gate.compare(VectorOperators.LE, LIMIT);
-                final VectorMask<Float> upPasses = up.compare(VectorOperators.GE, -LIMIT).and(up.compare(VectorOperators.LE, LIMIT));
-                gate = gate.min(LIMIT);
-                up = up.max(-LIMIT).min(LIMIT);
-                """ : "";
-        String zeroWhereClamped = limit ? """
-                dGate = FloatVector.zero(S).blend(dGate, gatePasses);
-                dUp = FloatVector.zero(S).blend(dUp, upPasses);
-                """ : "";
-        String full = vectorStep.formatted("",
-                bias >= 0 ? ".add(FloatVector.fromArray(S, extra, GO + j))" : "",
-                bias >= 0 ? ".add(FloatVector.fromArray(S, extra, UO + j))" : "",
-                clamp, weights >= 0 ? ".mul(wv)" : "", zeroWhereClamped);
-        String masked = vectorStep.replace("%1$s)", "%1$s, tail)").formatted("",
-                bias >= 0 ? ".add(FloatVector.fromArray(S, extra, GO + j, tail))" : "",
-                bias >= 0 ? ".add(FloatVector.fromArray(S, extra, UO + j, tail))" : "",
-                clamp, weights >= 0 ? ".mul(wv)" : "", zeroWhereClamped);
+        if (interleaved) {
+            k.field("VectorShuffle<Float>", "EVEN", "VectorShuffle.fromOp(S, i -> (2 * i) % L)");
+            k.field("VectorShuffle<Float>", "ODD", "VectorShuffle.fromOp(S, i -> (2 * i + 1) % L)");
+            k.field("VectorMask<Float>", "HIGH", "VectorMask.fromLong(S, ((1L << L) - 1) & ~((1L << (L / 2)) - 1))");
+            // Two-vector rearranges: a negative index takes lane index + L of the second vector.
+            k.field("VectorShuffle<Float>", "ZIP_LO", "VectorShuffle.fromOp(S, i -> i % 2 == 0 ? i / 2 : i / 2 - L)");
+            k.field("VectorShuffle<Float>", "ZIP_HI", "VectorShuffle.fromOp(S, i -> L / 2 + i / 2 - (i % 2 == 0 ? 0 : L))");
+        }
+        String full = backwardStep(glu, bias >= 0, weights >= 0, false);
+        String masked = backwardStep(glu, bias >= 0, weights >= 0, true);
+        // The masks of a partial vector of columns from j: tail for the columns (g, db), and with
+        // interleaved pairs tail0 and tail1 for the two vectors of y and dy they span.
+        String tailMasks = "final VectorMask<Float> tail = S.indexInRange(j, %1$s);\n" + (interleaved
+                ? "final VectorMask<Float> tail0 = S.indexInRange(2 * j, 2 * %1$s);\n"
+                + "final VectorMask<Float> tail1 = S.indexInRange(2 * j + L, 2 * %1$s);\n" : "");
+        String gi = interleaved ? "2 * j" : "GO + j";
+        String ui = interleaved ? "2 * j + 1" : "UO + j";
         if (bias >= 0) {
             k.helper("void", "columns", Gen.params("float[] g", "float[] y", "float[] extra", "float[] dy", "float[] second",
                     "int rows", "int from", "int to"), """
@@ -292,7 +207,7 @@ final class SwiGluKernels {
                     final double[] db = new double[2 * cols];
                     for (int r = 0; r < rows; r++) {
                         for (int j = from; j < to; j += L) {
-                            final VectorMask<Float> tail = S.indexInRange(j, to);
+                    %3$s
                     %1$s
                             final int at = j - from;
                             FloatVector.fromArray(S, block, at, tail).add(dGate).intoArray(block, at, tail);
@@ -306,10 +221,10 @@ final class SwiGluKernels {
                         }
                     }
                     for (int j = from; j < to; j++) {
-                        second[GO + j] = (float) db[j - from];
-                        second[UO + j] = (float) db[cols + j - from];
+                        second[%4$s] = (float) db[j - from];
+                        second[%5$s] = (float) db[cols + j - from];
                     }
-                    """.formatted(masked.indent(8).stripTrailing(), DB_ROWS));
+                    """.formatted(masked.indent(8).stripTrailing(), DB_ROWS, tailMasks.formatted("to").indent(8).stripTrailing(), gi, ui));
         } else {
             k.helper("void", "rows", Gen.params("float[] g", "float[] y", "float[] extra", "float[] dy", "float[] second",
                     "int from", "int to"), """
@@ -321,7 +236,7 @@ final class SwiGluKernels {
                     %3$s
                         }
                         if (j < I) {
-                            final VectorMask<Float> tail = S.indexInRange(j, I);
+                    %7$s
                     %4$s
                     %5$s
                         }
@@ -342,8 +257,61 @@ final class SwiGluKernels {
                                     sum += v;
                                 }
                                 second[r] = sum;
-                            """.stripTrailing() : ""));
+                            """.stripTrailing() : "",
+                    tailMasks.formatted("I").indent(8).stripTrailing()));
         }
         return k.build();
+    }
+
+    /**
+     * One vector of columns of row r from column j (masked: the tail, under tail, tail0 and tail1):
+     * gate and up read as stored, dy written; leaves gate, up, s, gr, dGate and dUp for db and dw.
+     */
+    private static String backwardStep(Glu glu, boolean bias, boolean weights, boolean masked) {
+        String m = masked ? ", tail" : "";
+        String read = glu.fp8InputStore() ? "VectorMath.e4m3(%s)" : "%s";
+        StringBuilder t = new StringBuilder();
+        if (glu.layout() == Layout.INTERLEAVED) {
+            for (int v = 0; v < 2; v++) {
+                String at = "2 * j" + (v == 0 ? "" : " + L") + (masked ? ", tail" + v : "");
+                t.append("FloatVector v").append(v).append(" = ").append(read.formatted("FloatVector.fromArray(S, y, r * W + " + at + ")"))
+                        .append(bias ? ".add(FloatVector.fromArray(S, extra, " + at + "))" : "").append(";\n");
+            }
+            t.append("FloatVector gate = v0.rearrange(EVEN).blend(v1.rearrange(EVEN), HIGH);\n");
+            t.append("FloatVector up = v0.rearrange(ODD).blend(v1.rearrange(ODD), HIGH);\n");
+        } else {
+            for (String[] side : new String[][] {{"gate", "GO"}, {"up", "UO"}}) {
+                String at = side[1] + " + j" + m;
+                t.append("FloatVector ").append(side[0]).append(" = ")
+                        .append(read.formatted("FloatVector.fromArray(S, y, r * W + " + at + ")"))
+                        .append(bias ? ".add(FloatVector.fromArray(S, extra, " + at + "))" : "").append(";\n");
+            }
+        }
+        boolean limit = glu.limit().isPresent();
+        if (limit) {
+            t.append("""
+                    final VectorMask<Float> gatePasses = gate.compare(VectorOperators.LE, LIMIT);
+                    final VectorMask<Float> upPasses = up.compare(VectorOperators.GE, -LIMIT).and(up.compare(VectorOperators.LE, LIMIT));
+                    gate = gate.min(LIMIT);
+                    up = up.max(-LIMIT).min(LIMIT);
+                    """);
+        }
+        t.append("final FloatVector s = VectorMath.sigmoid(gate);\n");
+        t.append("final FloatVector gr = FloatVector.fromArray(S, g, r * I + j").append(m).append(");\n");
+        t.append("final FloatVector gw = gr").append(weights ? ".mul(wv)" : "").append(";\n");
+        t.append("FloatVector dGate = gw.mul(up).mul(s).mul(gate.mul(s.neg().add(1f)).add(1f));\n");
+        t.append("FloatVector dUp = gw.mul(gate).mul(s);\n");
+        if (limit) {
+            t.append("dGate = FloatVector.zero(S).blend(dGate, gatePasses);\n");
+            t.append("dUp = FloatVector.zero(S).blend(dUp, upPasses);\n");
+        }
+        if (glu.layout() == Layout.INTERLEAVED) {
+            t.append("dGate.rearrange(ZIP_LO, dUp).intoArray(dy, r * W + 2 * j").append(masked ? ", tail0" : "").append(");\n");
+            t.append("dGate.rearrange(ZIP_HI, dUp).intoArray(dy, r * W + 2 * j + L").append(masked ? ", tail1" : "").append(");\n");
+        } else {
+            t.append("dGate.intoArray(dy, r * W + GO + j").append(m).append(");\n");
+            t.append("dUp.intoArray(dy, r * W + UO + j").append(m).append(");\n");
+        }
+        return t.toString();
     }
 }

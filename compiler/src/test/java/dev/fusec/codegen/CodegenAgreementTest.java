@@ -345,13 +345,17 @@ class CodegenAgreementTest {
                   return d1, d2, d3, d4, db4, d5, db5, d6, dw6, d7, dw7, d8, dw8, d9
                 }
                 """));
-        c.add(plain("backward vector kernels: clamps, and db summed over more than 64 rows in blocks", tokens(1, 64, 150), """
+        c.add(plain("backward vector kernels: clamps, interleaved pairs, fp8, and db summed over more than 64 rows in blocks",
+                tokens(1, 64, 150), """
                 graph back_rows(g: f32[T, 21], y: f32[T, 42], bias: f32[42], w: f32[T, 1])
-                    -> (d1: f32[T, 42], db1: f32[42], d2: f32[T, 42], dw2: f32[T, 1], d3: f32[T, 42], db3: f32[42]) {
+                    -> (d1: f32[T, 42], db1: f32[42], d2: f32[T, 42], dw2: f32[T, 1], d3: f32[T, 42], db3: f32[42],
+                        d4: f32[T, 42], dw4: f32[T, 1], d5: f32[T, 42], db5: f32[42]) {
                   d1, db1 = bias_swiglu_back(g, y, bias, limit=0.5)
                   d2, dw2 = weighted_swiglu_back(g, y, w, layout=swapped, limit=0.5)
                   d3, db3 = bias_swiglu_back(g, y, bias, layout=swapped)
-                  return d1, db1, d2, dw2, d3, db3
+                  d4, dw4 = weighted_swiglu_back(g, y, w, layout=interleaved, fp8_input_store=true)
+                  d5, db5 = bias_swiglu_back(g, y, bias, layout=interleaved, limit=0.5, fp8_input_store=true)
+                  return d1, db1, d2, dw2, d3, db3, d4, dw4, d5, db5
                 }
                 """));
         c.add(plain("backward ops on 3-D [S, B, 2I]", SB, """
