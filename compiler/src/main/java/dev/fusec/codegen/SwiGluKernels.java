@@ -58,9 +58,7 @@ final class SwiGluKernels {
         String biasU;
         String loads;
         if (layout == Layout.INTERLEAVED) {
-            k.field("VectorShuffle<Float>", "EVEN", "VectorShuffle.fromOp(S, i -> (2 * i) % L)");
-            k.field("VectorShuffle<Float>", "ODD", "VectorShuffle.fromOp(S, i -> (2 * i + 1) % L)");
-            k.field("VectorMask<Float>", "HIGH", "VectorMask.fromLong(S, ((1L << L) - 1) & ~((1L << (L / 2)) - 1))");
+            splitShuffles(k);
             loads = """
                     FloatVector v0 = FloatVector.fromArray(S, y, yb + 2 * j);
                     FloatVector v1 = FloatVector.fromArray(S, y, yb + 2 * j + L);
@@ -183,12 +181,8 @@ final class SwiGluKernels {
         k.run(run.toString());
 
         if (interleaved) {
-            k.field("VectorShuffle<Float>", "EVEN", "VectorShuffle.fromOp(S, i -> (2 * i) % L)");
-            k.field("VectorShuffle<Float>", "ODD", "VectorShuffle.fromOp(S, i -> (2 * i + 1) % L)");
-            k.field("VectorMask<Float>", "HIGH", "VectorMask.fromLong(S, ((1L << L) - 1) & ~((1L << (L / 2)) - 1))");
-            // Two-vector rearranges: a negative index takes lane index + L of the second vector.
-            k.field("VectorShuffle<Float>", "ZIP_LO", "VectorShuffle.fromOp(S, i -> i % 2 == 0 ? i / 2 : i / 2 - L)");
-            k.field("VectorShuffle<Float>", "ZIP_HI", "VectorShuffle.fromOp(S, i -> L / 2 + i / 2 - (i % 2 == 0 ? 0 : L))");
+            splitShuffles(k);
+            zipShuffles(k);
         }
         String full = backwardStep(glu, bias >= 0, weights >= 0, false);
         String masked = backwardStep(glu, bias >= 0, weights >= 0, true);
@@ -313,5 +307,25 @@ final class SwiGluKernels {
             t.append("dUp.intoArray(dy, r * W + UO + j").append(m).append(");\n");
         }
         return t.toString();
+    }
+
+    /**
+     * EVEN and ODD pick a vector's even and odd lanes into both halves, HIGH masks the upper half:
+     * {@code a.rearrange(EVEN).blend(b.rearrange(EVEN), HIGH)} is the first of each pair of the 2 L
+     * floats a, b (interleaved (gate, up) pairs), with ODD the second.
+     */
+    static void splitShuffles(KernelClass k) {
+        k.field("VectorShuffle<Float>", "EVEN", "VectorShuffle.fromOp(S, i -> (2 * i) % L)");
+        k.field("VectorShuffle<Float>", "ODD", "VectorShuffle.fromOp(S, i -> (2 * i + 1) % L)");
+        k.field("VectorMask<Float>", "HIGH", "VectorMask.fromLong(S, ((1L << L) - 1) & ~((1L << (L / 2)) - 1))");
+    }
+
+    /**
+     * The inverse: {@code a.rearrange(ZIP_LO, b)} and {@code a.rearrange(ZIP_HI, b)} are the 2 L floats
+     * a0 b0 a1 b1 ... (in a two-vector rearrange, a negative index takes lane index + L of b).
+     */
+    static void zipShuffles(KernelClass k) {
+        k.field("VectorShuffle<Float>", "ZIP_LO", "VectorShuffle.fromOp(S, i -> i % 2 == 0 ? i / 2 : i / 2 - L)");
+        k.field("VectorShuffle<Float>", "ZIP_HI", "VectorShuffle.fromOp(S, i -> L / 2 + i / 2 - (i % 2 == 0 ? 0 : L))");
     }
 }
