@@ -197,6 +197,15 @@ class CodegenAgreementTest {
                   return a, b, p, q, r, z0, z1, z2, z3, z4, w0, w1
                 }
                 """));
+        c.add(plain("split, concat and transpose large enough to be cut across threads", tokens(1, 5), """
+                graph layout_par(x: f32[T, 64, 300]) -> (a: f32[T, 32, 300], b: f32[T, 32, 300], c: f32[T, 128, 300],
+                                                      t: f32[300, T, 64]) {
+                  a, b = split(x, parts=2, axis=1)
+                  c = concat(x, x, axis=1)
+                  t = transpose(x, perm=[2, 0, 1])
+                  return a, b, c, t
+                }
+                """));
         c.add(plain("split 3-D: last axis and a middle axis", SB, """
                 graph split3(y: f32[S, B, 26], u: f32[S, 6, 7])
                     -> (a: f32[S, B, 13], b: f32[S, B, 13], u0: f32[S, 2, 7], u1: f32[S, 4, 7]) {
