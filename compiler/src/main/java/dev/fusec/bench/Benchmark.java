@@ -94,12 +94,29 @@ public final class Benchmark {
         }
     }
 
+    /**
+     * How many copies of inputs of {@code inputBytes} a timing loop rotates through so that each run
+     * reads them from memory, as a model's weights are read, not from a last-level cache the previous
+     * run left them in: enough to cover twice that cache, at most 8. (The JMH benchmarks use it too.)
+     */
+    public static int inputCopies(long inputBytes) {
+        long llc = MachineLimits.lastLevelCacheBytes();
+        return (int) Math.max(1, Math.min(8, (2 * llc + inputBytes - 1) / Math.max(inputBytes, 1)));
+    }
+
+    /** The bytes of a graph's inputs at {@code dims} (4 per element: fusec keeps every dtype in f32 arrays). */
+    public static long inputBytes(Graph g, Map<String, Long> dims) {
+        Map<String, TensorType> types = ShapeInference.infer(g);
+        long bytes = 0;
+        for (Param p : g.inputs()) {
+            bytes += 4 * count(types.get(p.name()), dims);
+        }
+        return bytes;
+    }
+
     public static Result run(Graph g, Map<String, Long> dims, Settings s, MachineLimits limits, List<PeerFactory> peers) {
         Map<String, TensorType> types = ShapeInference.infer(g);
-        long inputBytes = 0;
-        for (Param p : g.inputs()) {
-            inputBytes += 4 * count(types.get(p.name()), dims);
-        }
+        long inputBytes = inputBytes(g, dims);
         long outputBytes = 0;
         for (Param p : g.outputs()) {
             outputBytes += 4 * count(types.get(p.name()), dims);
@@ -108,8 +125,7 @@ public final class Benchmark {
         for (Node n : g.nodes()) {
             flops += Cost.flops(n, types, dims);
         }
-        long llc = MachineLimits.lastLevelCacheBytes();
-        int copies = (int) Math.max(1, Math.min(8, (2 * llc + inputBytes - 1) / Math.max(inputBytes, 1)));
+        int copies = inputCopies(inputBytes);
         List<Map<String, Tensor>> inputs = new ArrayList<>();
         for (int c = 0; c < copies; c++) {
             inputs.add(RandomInputs.generate(g, dims, s.seed() + c, Map.of()));
