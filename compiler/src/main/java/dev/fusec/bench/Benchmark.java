@@ -16,6 +16,7 @@ import dev.fusec.runtime.Parallel;
 import dev.fusec.runtime.Tensor;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -195,7 +196,7 @@ public final class Benchmark {
                         maxRelDiff(runners.get(i).outputs(), reference)));
             }
             return new Result(g.name(), new LinkedHashMap<>(dims), s.threads(), copies, inputBytes + outputBytes, flops,
-                    memoryBound, limits, liveGbps, rows, s.runs(), warmupRounds, Map.copyOf(notRun));
+                    memoryBound, limits, liveGbps, rows, s.runs(), warmupRounds, Collections.unmodifiableMap(notRun));
         } finally {
             runners.forEach(Runner::close);
         }

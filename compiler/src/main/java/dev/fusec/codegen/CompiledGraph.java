@@ -120,14 +120,16 @@ public final class CompiledGraph {
             Param p = graph.inputs().get(i);
             Tensor t = inputs.get(p.name());
             float[] d = t.data();
-            if (p.type().dtype() != DType.F32 && p.type().shape().dims().stream().allMatch(Dim::isStatic)) {
-                // A weight: rounded once per array it comes in, so its packed form is reused too.
-                d = ex.roundedOnce(i, d, p.type().dtype().toString());
-            } else if (p.type().dtype() != DType.F32) {
-                // An activation: rounded on every run, since a caller may refill the same array.
-                d = d.clone();
-                for (int j = 0; j < d.length; j++) {
-                    d[j] = p.type().dtype().round(d[j]);
+            if (p.type().dtype() != DType.F32) {
+                if (p.type().shape().dims().stream().allMatch(Dim::isStatic)) {
+                    // A weight: rounded once per array it comes in, so its packed form is reused too.
+                    d = ex.roundedOnce(i, d, p.type().dtype().toString());
+                } else {
+                    // An activation: rounded on every run, since a caller may refill the same array.
+                    d = d.clone();
+                    for (int j = 0; j < d.length; j++) {
+                        d[j] = p.type().dtype().round(d[j]);
+                    }
                 }
             }
             in[i] = d;
