@@ -6,9 +6,9 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Vector exp, sigmoid and SiLU for generated kernels: a range reduction and a degree-6 polynomial
- * in FMAs, within two float ulps of the true exp (tested against {@link Math#exp} wherever the
- * result is a normal float). Not {@code lanewise(EXP)}: the JDK's SVML exp is accurate to 1 ulp but
+ * Vector exp, sigmoid and SiLU for generated kernels (and e4m3 rounding, for backward ops that read
+ * an input saved in fp8). exp is a range reduction and a degree-6 polynomial in FMAs, within two
+ * float ulps of the true exp (tested against {@link Math#exp} wherever the result is a normal float). Not {@code lanewise(EXP)}: the JDK's SVML exp is accurate to 1 ulp but
  * costs a third more per vector here (AVX-512, measured in a SwiGLU loop), and SiLU is what bounds
  * the elementwise SwiGLU kernels once memory is fast. Small enough for C2 to inline into a loop,
  * and it must be inlined: a FloatVector that crosses a call that was not inlined is boxed, so
@@ -72,8 +72,8 @@ public final class VectorMath {
     public static FloatVector e4m3(FloatVector x) {
         IntVector bits = x.reinterpretAsInts();
         IntVector sign = bits.and(0x80000000);
-        FloatVector a = bits.and(0x7FFFFFFF).reinterpretAsFloats();
-        IntVector ab = a.reinterpretAsInts();
+        IntVector ab = bits.and(0x7FFFFFFF);
+        FloatVector a = ab.reinterpretAsFloats();
         FloatVector normal = ab.add(ab.lanewise(VectorOperators.LSHR, 20).and(1).add(0x7FFFF)).and(0xFFF00000)
                 .reinterpretAsFloats();
         FloatVector small = a.add(16384f).sub(16384f);
