@@ -137,11 +137,11 @@ final class SwiGluKernels {
     /**
      * Backward on the vector species. Gate and up in halves (either order) are read as they are
      * stored; interleaved pairs are split with the forward's lane shuffles, and dgate and dup zipped
-     * back into pairs for dy. dy is one pass over g and y. db (bias) is a sum over rows, so those
-     * kernels split the columns across threads and walk every row, summing 64 rows at a time in
-     * float and the blocks in double; the others split the rows, and dw (weights) is a per-row vector
-     * sum. Either way the order of every sum is fixed by the shapes, not the thread count, so results
-     * do not depend on --threads.
+     * back into pairs for dy. dy is one pass over g and y, the rows split across threads. db (bias)
+     * is a sum over rows: each chunk of 64 rows (one thread walks a chunk in order) keeps its float
+     * sums per column, and the chunks are then added in order, in double. dw (weights) is a per-row
+     * vector sum. Either way the order of every sum is fixed by the shapes, not the thread count, so
+     * results do not depend on --threads.
      */
     private static KernelSource backwardVector(Gen g, Glu glu, int bias, int weights) {
         Op op = g.node().op();
@@ -152,7 +152,7 @@ final class SwiGluKernels {
         int uo = glu.layout().upIndex(0, half);
         boolean limit = glu.limit().isPresent();
         boolean interleaved = glu.layout() == Layout.INTERLEAVED;
-        KernelClass k = g.start(bias >= 0 ? "split the " + half + " columns across threads in blocks of L; each walks every row"
+        KernelClass k = g.start(bias >= 0 ? "split the rows across threads in chunks of " + DB_ROWS + " rows"
                         : "split the rows across threads",
                 "per vector of columns: " + (interleaved ? "(gate, up) pairs at 2j, two vectors separated with lane shuffles"
                         : "gate at column " + (go == 0 ? "" : go + " + ") + "j and up at " + (uo == 0 ? "" : uo + " + ") + "j")
@@ -160,7 +160,8 @@ final class SwiGluKernels {
                         + (limit ? ", clamped (a mask records where a clamp binds: no gradient there)" : "")
                         + "; s = sigmoid(gate); dgate = g' * up * s * (1 + gate * (1 - s)); dup = g' * gate * s, with g' = g"
                         + (weights >= 0 ? " * w[row]" : "") + "; store both" + (interleaved ? ", zipped back into pairs" : ""),
-                bias >= 0 ? "db: per column, sums of " + DB_ROWS + " rows in float, added into double"
+                bias >= 0 ? "db: per chunk, a float sum per column of its rows in order; then, split by columns, the chunks'"
+                        + " sums added in double in order"
                         : weights >= 0 ? "dw[row] = sum over the row of gate * s * up * g, a vector sum reduced once per row"
                         : "scalar code for the tail columns");
         k.constant("W", Integer.toString(width)).constant("I", Integer.toString(half))
@@ -174,7 +175,13 @@ final class SwiGluKernels {
         run.append("final float[] second = ").append(op.resultCount() == 2 ? "args[" + (n + 1) + "]" : "null").append(";\n");
         run.append("final int rows = ").append(rows).append(";\n");
         if (bias >= 0) {
-            run.append("par.forRange((I + L - 1) / L, 1, (c0, c1) -> columns(g, y, extra, dy, second, rows, c0 * L, Math.min(I, c1 * L)));\n");
+            // Per chunk of rows, its float sums of dgate and dup per column ([gate | up], W floats),
+            // written by the one thread that walks the chunk; then the chunks in order, in double.
+            k.constant("DB_ROWS", Integer.toString(DB_ROWS));
+            run.append("final int chunks = (rows + DB_ROWS - 1) / DB_ROWS;\n");
+            run.append("final float[] partial = new float[chunks * W];\n");
+            run.append("par.forRange(chunks, 1, (c0, c1) -> rows(g, y, extra, dy, partial, c0 * DB_ROWS, Math.min(rows, c1 * DB_ROWS)));\n");
+            run.append("par.forRange((I + L - 1) / L, 1, (c0, c1) -> sumChunks(partial, second, chunks, c0 * L, Math.min(I, c1 * L)));\n");
         } else {
             run.append("par.forRange(rows, Math.max(1, 4096 / I), (r0, r1) -> rows(g, y, extra, dy, second, r0, r1));\n");
         }
@@ -194,67 +201,61 @@ final class SwiGluKernels {
         String gi = interleaved ? "2 * j" : "GO + j";
         String ui = interleaved ? "2 * j + 1" : "UO + j";
         if (bias >= 0) {
-            k.helper("void", "columns", Gen.params("float[] g", "float[] y", "float[] extra", "float[] dy", "float[] second",
-                    "int rows", "int from", "int to"), """
-                    final int cols = to - from;
-                    final float[] block = new float[2 * cols];
-                    final double[] db = new double[2 * cols];
-                    for (int r = 0; r < rows; r++) {
-                        for (int j = from; j < to; j += L) {
-                    %3$s
-                    %1$s
-                            final int at = j - from;
-                            FloatVector.fromArray(S, block, at, tail).add(dGate).intoArray(block, at, tail);
-                            FloatVector.fromArray(S, block, cols + at, tail).add(dUp).intoArray(block, cols + at, tail);
-                        }
-                        if ((r + 1) %% %2$d == 0 || r == rows - 1) {
-                            for (int i = 0; i < 2 * cols; i++) {
-                                db[i] += block[i];
-                                block[i] = 0;
-                            }
-                        }
-                    }
+            k.helper("void", "sumChunks", Gen.params("float[] partial", "float[] second", "int chunks", "int from", "int to"), """
                     for (int j = from; j < to; j++) {
-                        second[%4$s] = (float) db[j - from];
-                        second[%5$s] = (float) db[cols + j - from];
-                    }
-                    """.formatted(masked.indent(8).stripTrailing(), DB_ROWS, tailMasks.formatted("to").indent(8).stripTrailing(), gi, ui));
-        } else {
-            k.helper("void", "rows", Gen.params("float[] g", "float[] y", "float[] extra", "float[] dy", "float[] second",
-                    "int from", "int to"), """
-                    for (int r = from; r < to; r++) {
-                    %1$s
-                        int j = 0;
-                        for (; j <= I - L; j += L) {
-                    %2$s
-                    %3$s
+                        double gate = 0;
+                        double up = 0;
+                        for (int c = 0; c < chunks; c++) {
+                            gate += partial[c * W + j];
+                            up += partial[c * W + I + j];
                         }
-                        if (j < I) {
-                    %7$s
-                    %4$s
-                    %5$s
-                        }
-                    %6$s
+                        second[%s] = (float) gate;
+                        second[%s] = (float) up;
                     }
-                    """.formatted(weights >= 0 ? "    final FloatVector wv = FloatVector.broadcast(S, extra[r]);\n"
-                                    + "    FloatVector dw = FloatVector.zero(S);" : "",
-                    full.indent(8).stripTrailing(),
-                    weights >= 0 ? "        dw = gate.mul(s).mul(up).fma(gr, dw);" : "",
-                    masked.indent(8).stripTrailing(),
-                    weights >= 0 ? "        dw = dw.add(gate.mul(s).mul(up).mul(gr), tail);" : "",
-                    // Lane by lane in a fixed order: reduceLanes(ADD) may add in another order once C2
-                    // has compiled the kernel, and a run's results must not depend on that.
-                    weights >= 0 ? """
-                                final float[] lanes = dw.toArray();
-                                float sum = 0;
-                                for (float v : lanes) {
-                                    sum += v;
-                                }
-                                second[r] = sum;
-                            """.stripTrailing() : "",
-                    tailMasks.formatted("I").indent(8).stripTrailing()));
+                    """.formatted(gi, ui));
         }
+        k.helper("void", "rows", Gen.params("float[] g", "float[] y", "float[] extra", "float[] dy", "float[] second",
+                "int from", "int to"), """
+                for (int r = from; r < to; r++) {
+                %1$s
+                    int j = 0;
+                    for (; j <= I - L; j += L) {
+                %2$s
+                %3$s
+                    }
+                    if (j < I) {
+                %7$s
+                %4$s
+                %5$s
+                    }
+                %6$s
+                }
+                """.formatted(weights >= 0 ? "    final FloatVector wv = FloatVector.broadcast(S, extra[r]);\n"
+                                + "    FloatVector dw = FloatVector.zero(S);"
+                                : bias >= 0 ? "    final int p = r / DB_ROWS * W; // this row's chunk in partial (second)" : "",
+                full.indent(8).stripTrailing(),
+                weights >= 0 ? "        dw = gate.mul(s).mul(up).fma(gr, dw);" : bias >= 0 ? chunkSums("").indent(8).stripTrailing() : "",
+                masked.indent(8).stripTrailing(),
+                weights >= 0 ? "        dw = dw.add(gate.mul(s).mul(up).mul(gr), tail);"
+                        : bias >= 0 ? chunkSums(", tail").indent(8).stripTrailing() : "",
+                // Lane by lane in a fixed order: reduceLanes(ADD) may add in another order once C2
+                // has compiled the kernel, and a run's results must not depend on that.
+                weights >= 0 ? """
+                            final float[] lanes = dw.toArray();
+                            float sum = 0;
+                            for (float v : lanes) {
+                                sum += v;
+                            }
+                            second[r] = sum;
+                        """.stripTrailing() : "",
+                tailMasks.formatted("I").indent(8).stripTrailing()).replaceAll("(?m)^[ \\t]*\\R", ""));
         return k.build();
+    }
+
+    /** Adds dgate and dup of row r's columns from j into its chunk's float sums (second at p: [gate | up]). */
+    private static String chunkSums(String mask) {
+        return "FloatVector.fromArray(S, second, p + j" + mask + ").add(dGate).intoArray(second, p + j" + mask + ");\n"
+                + "FloatVector.fromArray(S, second, p + I + j" + mask + ").add(dUp).intoArray(second, p + I + j" + mask + ");\n";
     }
 
     /**
