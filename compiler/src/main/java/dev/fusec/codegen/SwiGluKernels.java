@@ -163,7 +163,7 @@ final class SwiGluKernels {
                 bias >= 0 ? "db: per chunk, a float sum per column of its rows in order; then, split by columns, the chunks'"
                         + " sums added in double in order"
                         : weights >= 0 ? "dw[row] = sum over the row of gate * s * up * g, a vector sum reduced once per row"
-                        : "scalar code for the tail columns");
+                        : "the last columns, fewer than L, under a mask");
         k.constant("W", Integer.toString(width)).constant("I", Integer.toString(half))
                 .constant("GO", Integer.toString(go)).constant("UO", Integer.toString(uo));
         glu.limit().ifPresent(l -> k.constant("LIMIT", ElementwiseKernels.floatLit(l)));
