@@ -5,12 +5,12 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.JarURLConnection;
 import java.net.URL;
-import java.net.URLConnection;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -54,32 +54,34 @@ final class OrtLibraries {
     }
 
     /**
-     * Copies this platform's ORT libraries from the jar into {@code cacheRoot/onnxruntime/VERSION-PLATFORM},
-     * keeping copies whose CRC-32 already matches. Empty when the jar has no libraries for this platform,
-     * they are not in a jar, or the folder cannot be written.
+     * Copies this platform's ORT libraries from the jar into {@code cacheRoot/onnxruntime/PLATFORM-CRC}
+     * (CRC: the main library's CRC-32 in the jar, so another ORT build gets its own folder, also from a
+     * shaded jar such as the JMH one, whose manifest names no ORT version), keeping copies whose CRC-32
+     * already matches. Empty when the jar has no libraries for this platform, they are not in a jar,
+     * or the folder cannot be written.
      */
     static Optional<Path> extract(Path cacheRoot) {
         Optional<String> platform = platform();
-        String version = ai.onnxruntime.OrtEnvironment.class.getPackage().getImplementationVersion();
-        if (platform.isEmpty() || version == null || !version.matches("[0-9A-Za-z.+-]+")) {
+        if (platform.isEmpty()) {
             return Optional.empty();
         }
-        Path dir = cacheRoot.resolve("onnxruntime").resolve(version + "-" + platform.get());
         try {
-            Files.createDirectories(dir);
+            List<JarURLConnection> jars = new ArrayList<>();
             for (String library : LIBRARIES) {
-                String file = System.mapLibraryName(library);
-                URL resource = OrtLibraries.class.getClassLoader().getResource("ai/onnxruntime/native/" + platform.get() + "/" + file);
-                if (resource == null) {
+                URL resource = OrtLibraries.class.getClassLoader()
+                        .getResource("ai/onnxruntime/native/" + platform.get() + "/" + System.mapLibraryName(library));
+                if (resource == null || !(resource.openConnection() instanceof JarURLConnection jar) || jar.getJarEntry().getCrc() < 0) {
                     return Optional.empty();
                 }
-                URLConnection connection = resource.openConnection();
-                if (!(connection instanceof JarURLConnection jar)) {
-                    return Optional.empty();
-                }
+                jars.add(jar);
+            }
+            Path dir = cacheRoot.resolve("onnxruntime")
+                    .resolve(platform.get() + "-" + String.format(Locale.ROOT, "%08x", jars.getFirst().getJarEntry().getCrc()));
+            Files.createDirectories(dir);
+            for (JarURLConnection jar : jars) {
                 long crc = jar.getJarEntry().getCrc();
-                Path target = dir.resolve(file);
-                if (crc < 0 || !Files.isRegularFile(target) || crc32(target) != crc) {
+                Path target = dir.resolve(Path.of(jar.getEntryName()).getFileName().toString());
+                if (!Files.isRegularFile(target) || crc32(target) != crc) {
                     try (InputStream in = jar.getInputStream()) {
                         AtomicFiles.write(target, in::transferTo);
                     }
