@@ -3,14 +3,10 @@ package dev.fusec.cli;
 import dev.fusec.bench.Benchmark;
 import dev.fusec.ir.CompileError;
 import dev.fusec.ir.Graph;
-import dev.fusec.ir.Param;
-import dev.fusec.onnx.OnnxExporter;
 import dev.fusec.onnx.OrtPeer;
 import dev.fusec.runtime.Tensor;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -32,19 +28,14 @@ final class Peers {
         List<OrtPeer> sessions = new ArrayList<>();
         List<Map<String, Tensor>> fed = new ArrayList<>();
         for (Map<String, Tensor> inputs : copies) {
-            Map<String, Tensor> constants = new HashMap<>();
-            Map<String, Tensor> rest = new LinkedHashMap<>();
-            for (Param p : g.inputs()) {
-                (OnnxExporter.isWeight(p) ? constants : rest).put(p.name(), inputs.get(p.name()));
-            }
-            byte[] model;
+            OrtPeer.OnGraph session;
             try {
-                model = OnnxExporter.export(g, constants);
+                session = OrtPeer.onGraph(g, inputs, threads, sessions.isEmpty() ? ortModel : null);
             } catch (CompileError e) {
                 throw new Benchmark.PeerUnavailable("ort", "not run: " + e.getMessage());
             }
-            sessions.add(new OrtPeer(model, threads, sessions.isEmpty() ? ortModel : null));
-            fed.add(rest);
+            sessions.add(session.peer());
+            fed.add(session.fed());
         }
         return new Benchmark.Runner() {
             public String mode() {

@@ -8,6 +8,8 @@ import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.OrtSession.SessionOptions;
 import ai.onnxruntime.TensorInfo;
+import dev.fusec.ir.Graph;
+import dev.fusec.ir.Param;
 import dev.fusec.runtime.KernelCache;
 import dev.fusec.runtime.Tensor;
 import java.io.IOException;
@@ -90,6 +92,25 @@ public final class OrtPeer implements AutoCloseable {
         } catch (OrtException e) {
             throw new IllegalStateException("ONNX Runtime refused the model: " + e.getMessage(), e);
         }
+    }
+
+    /** A session over a graph, and the inputs each of its runs feeds (the rest are baked in). */
+    public record OnGraph(OrtPeer peer, Map<String, Tensor> fed) {}
+
+    /**
+     * ORT on {@code g} as a benchmark peer: the weights among {@code inputs} (every dim static, see
+     * {@link OnnxExporter#isWeight}) baked in as initializers, so ORT pre-packs them; the other
+     * inputs are fed on every run. {@code optimizedModelPath} as in the constructor, or null.
+     *
+     * @throws dev.fusec.ir.CompileError when ONNX cannot express {@code g}
+     */
+    public static OnGraph onGraph(Graph g, Map<String, Tensor> inputs, int threads, Path optimizedModelPath) {
+        Map<String, Tensor> weights = new HashMap<>();
+        Map<String, Tensor> fed = new LinkedHashMap<>();
+        for (Param p : g.inputs()) {
+            (OnnxExporter.isWeight(p) ? weights : fed).put(p.name(), inputs.get(p.name()));
+        }
+        return new OnGraph(new OrtPeer(OnnxExporter.export(g, weights), threads, optimizedModelPath), fed);
     }
 
     /** Runs the model; every graph input must be given. Outputs by name, in the model's order. */

@@ -68,7 +68,7 @@ public final class Executor {
      */
     public float[] roundedOnce(int input, float[] given, String kind) {
         Prepared cached = rounded[input];
-        if (cached == null || !cached.madeFrom(new float[][] {given})) {
+        if (cached == null || cached.sources()[0] != given) {
             float[] copy = given.clone();
             Rounding.inPlace(copy, copy.length, kind);
             cached = new Prepared(new float[][] {given}, copy);

@@ -8,7 +8,8 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Vector exp, sigmoid and SiLU for generated kernels (and e4m3 rounding, for backward ops that read
  * an input saved in fp8). exp is a range reduction and a degree-6 polynomial in FMAs, within two
- * float ulps of the true exp (tested against {@link Math#exp} wherever the result is a normal float). Not {@code lanewise(EXP)}: the JDK's SVML exp is accurate to 1 ulp but
+ * float ulps of the true exp (tested against {@link Math#exp} wherever the result is a normal
+ * float). Not {@code lanewise(EXP)}: the JDK's SVML exp is accurate to 1 ulp but
  * costs a third more per vector here (AVX-512, measured in a SwiGLU loop), and SiLU is what bounds
  * the elementwise SwiGLU kernels once memory is fast. Small enough for C2 to inline into a loop,
  * and it must be inlined: a FloatVector that crosses a call that was not inlined is boxed, so

@@ -27,21 +27,17 @@ import org.junit.jupiter.params.provider.CsvSource;
  * against a naive transpose-and-pack for odd sizes.
  */
 class ExecutorTest {
-    /** out[i] = a[i] + prepare(b)[i], where prepare reverses b and counts its calls. */
-    static final class AddPrepared implements Kernel {
+    /** A kernel whose operand 1 is prepared (by {@link #pack}, into n floats), counting the calls. */
+    abstract static class CountingPrepared implements Kernel {
         final int n;
         final AtomicInteger prepares = new AtomicInteger();
 
-        AddPrepared(int n) {
+        CountingPrepared(int n) {
             this.n = n;
         }
 
-        @Override
-        public void run(float[][] args, int[] sym, Parallel par) {
-            for (int i = 0; i < n; i++) {
-                args[2][i] = args[0][i] + args[1][i];
-            }
-        }
+        /** Element i of the prepared operand, from the operands as passed. */
+        abstract float pack(float[][] operands, int i);
 
         @Override
         public int[] preparedOperands() {
@@ -54,29 +50,40 @@ class ExecutorTest {
             prepares.incrementAndGet();
             float[] r = new float[n];
             for (int i = 0; i < n; i++) {
-                r[i] = operands[1][n - 1 - i];
+                r[i] = pack(operands, i);
             }
             return r;
         }
     }
 
-    /** out[i] = prepare(b, c)[i] = b[i] * c[i]: one prepared operand made from two weights, c unread by run. */
-    static final class MulPrepared implements Kernel {
-        final int n;
-        final AtomicInteger prepares = new AtomicInteger();
+    /** out[i] = a[i] + prepare(b)[i], where prepare reverses b. */
+    static final class AddPrepared extends CountingPrepared {
+        AddPrepared(int n) {
+            super(n);
+        }
 
-        MulPrepared(int n) {
-            this.n = n;
+        @Override
+        float pack(float[][] operands, int i) {
+            return operands[1][n - 1 - i];
         }
 
         @Override
         public void run(float[][] args, int[] sym, Parallel par) {
-            System.arraycopy(args[1], 0, args[3], 0, n);
+            for (int i = 0; i < n; i++) {
+                args[2][i] = args[0][i] + args[1][i];
+            }
+        }
+    }
+
+    /** out[i] = prepare(b, c)[i] = b[i] * c[i]: one prepared operand made from two weights, c unread by run. */
+    static final class MulPrepared extends CountingPrepared {
+        MulPrepared(int n) {
+            super(n);
         }
 
         @Override
-        public int[] preparedOperands() {
-            return new int[] {1};
+        float pack(float[][] operands, int i) {
+            return operands[1][i] * operands[2][i];
         }
 
         @Override
@@ -85,13 +92,8 @@ class ExecutorTest {
         }
 
         @Override
-        public float[] prepare(int operand, float[][] operands, Parallel par) {
-            prepares.incrementAndGet();
-            float[] r = new float[n];
-            for (int i = 0; i < n; i++) {
-                r[i] = operands[1][i] * operands[2][i];
-            }
-            return r;
+        public void run(float[][] args, int[] sym, Parallel par) {
+            System.arraycopy(args[1], 0, args[3], 0, n);
         }
     }
 

@@ -5,8 +5,6 @@ import dev.fusec.codegen.CompiledGraph;
 import dev.fusec.codegen.Species;
 import dev.fusec.interp.RandomInputs;
 import dev.fusec.ir.Graph;
-import dev.fusec.ir.Param;
-import dev.fusec.onnx.OnnxExporter;
 import dev.fusec.onnx.OrtPeer;
 import dev.fusec.parse.IrParser;
 import dev.fusec.pass.Pipeline;
@@ -15,7 +13,6 @@ import dev.fusec.runtime.Parallel;
 import dev.fusec.runtime.Tensor;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -51,15 +48,9 @@ final class GraphRun implements AutoCloseable {
             }
             case "ort" -> {
                 for (int c = 0; c < copies; c++) {
-                    Map<String, Tensor> inputs = RandomInputs.generate(g, dims, 1 + c, Map.of());
-                    Map<String, Tensor> weights = new HashMap<>();
-                    Map<String, Tensor> fed = new HashMap<>();
-                    for (Param p : g.inputs()) {
-                        (OnnxExporter.isWeight(p) ? weights : fed).put(p.name(), inputs.get(p.name()));
-                    }
-                    OrtPeer ort = new OrtPeer(OnnxExporter.export(g, weights), threads);
-                    resources.add(ort);
-                    runs.add(() -> ort.runBound(fed));
+                    OrtPeer.OnGraph ort = OrtPeer.onGraph(g, RandomInputs.generate(g, dims, 1 + c, Map.of()), threads, null);
+                    resources.add(ort.peer());
+                    runs.add(() -> ort.peer().runBound(ort.fed()));
                 }
             }
             default -> throw new IllegalArgumentException("mode must be fused, unfused or ort, got " + mode);
