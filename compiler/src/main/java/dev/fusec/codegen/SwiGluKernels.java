@@ -5,6 +5,8 @@ import dev.fusec.ir.Layout;
 import dev.fusec.ir.Op;
 import dev.fusec.ir.Shape;
 import dev.fusec.runtime.KernelSource;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The SwiGLU family. Forward ops make one pass: each row of y [.., 2I] is read once (gate and up
@@ -152,18 +154,29 @@ final class SwiGluKernels {
         int uo = glu.layout().upIndex(0, half);
         boolean limit = glu.limit().isPresent();
         boolean interleaved = glu.layout() == Layout.INTERLEAVED;
-        KernelClass k = g.start(bias >= 0 ? "split the rows across threads in chunks of " + DB_ROWS + " rows"
-                        : "split the rows across threads",
-                "per vector of columns: " + (interleaved ? "(gate, up) pairs at 2j, two vectors separated with lane shuffles"
+        boolean fp8 = glu.fp8InputStore();
+        int tail = half % g.species().lanes();
+        List<String> steps = new ArrayList<>();
+        steps.add(bias >= 0 ? "split the rows across threads in chunks of " + DB_ROWS + " rows" : "split the rows across threads");
+        if (fp8) {
+            steps.add("per row: y rounded to f8e4m3 as stored, into a row of scratch, by a method compiled on its own");
+        }
+        steps.add("per vector of columns: " + (interleaved ? "(gate, up) pairs at 2j, two vectors separated with lane shuffles"
                         : "gate at column " + (go == 0 ? "" : go + " + ") + "j and up at " + (uo == 0 ? "" : uo + " + ") + "j")
-                        + (glu.fp8InputStore() ? ", rounded to f8e4m3 as stored" : "") + (bias >= 0 ? ", plus the bias" : "")
-                        + (limit ? ", clamped (a mask records where a clamp binds: no gradient there)" : "")
-                        + "; s = sigmoid(gate); dgate = g' * up * s * (1 + gate * (1 - s)); dup = g' * gate * s, with g' = g"
-                        + (weights >= 0 ? " * w[row]" : "") + "; store both" + (interleaved ? ", zipped back into pairs" : ""),
-                bias >= 0 ? "db: per chunk, a float sum per column of its rows in order; then, split by columns, the chunks'"
-                        + " sums added in double in order"
-                        : weights >= 0 ? "dw[row] = sum over the row of gate * s * up * g, a vector sum reduced once per row"
-                        : "the last columns, fewer than L, under a mask");
+                + (bias >= 0 ? ", plus the bias" : "")
+                + (limit ? ", clamped (a mask records where a clamp binds: no gradient there)" : "")
+                + "; s = sigmoid(gate); dgate = g' * up * s * (1 + gate * (1 - s)); dup = g' * gate * s, with g' = g"
+                + (weights >= 0 ? " * w[row]" : "") + "; store both" + (interleaved ? ", zipped back into pairs" : ""));
+        if (tail != 0) {
+            steps.add("the last " + tail + " columns of each row, fewer than L, one by one (scalar sigmoid)");
+        }
+        if (bias >= 0) {
+            steps.add("db: per chunk, a float sum per column of its rows in order; then, split by columns, the chunks'"
+                    + " sums added in double in order");
+        } else if (weights >= 0) {
+            steps.add("dw[row] = sum over the row of gate * s * up * g: a vector of sums, its lanes added in order");
+        }
+        KernelClass k = g.start(steps.toArray(String[]::new));
         k.constant("W", Integer.toString(width)).constant("I", Integer.toString(half))
                 .constant("GO", Integer.toString(go)).constant("UO", Integer.toString(uo));
         glu.limit().ifPresent(l -> k.constant("LIMIT", ElementwiseKernels.floatLit(l)));
@@ -191,13 +204,6 @@ final class SwiGluKernels {
             splitShuffles(k);
             zipShuffles(k);
         }
-        String full = backwardStep(glu, bias >= 0, weights >= 0, false);
-        String masked = backwardStep(glu, bias >= 0, weights >= 0, true);
-        // The masks of a partial vector of columns from j: tail for the columns (g, db), and with
-        // interleaved pairs tail0 and tail1 for the two vectors of y and dy they span.
-        String tailMasks = "final VectorMask<Float> tail = S.indexInRange(j, %1$s);\n" + (interleaved
-                ? "final VectorMask<Float> tail0 = S.indexInRange(2 * j, 2 * %1$s);\n"
-                + "final VectorMask<Float> tail1 = S.indexInRange(2 * j + L, 2 * %1$s);\n" : "");
         String gi = interleaved ? "2 * j" : "GO + j";
         String ui = interleaved ? "2 * j + 1" : "UO + j";
         if (bias >= 0) {
@@ -214,72 +220,84 @@ final class SwiGluKernels {
                     }
                     """.formatted(gi, ui));
         }
+        if (fp8) {
+            // e4m3 is some 7,500 C2 parser nodes, sigmoid a few thousand more: two e4m3 and a sigmoid
+            // in one loop passed NodeCountInliningCutoff (18,000, fixed in product JVMs), C2 then
+            // refused to inline sigmoid, boxed its vectors (64 MiB of garbage per call at [512, 22016])
+            // and ran 20x slower. Rounded apart (the launcher keeps *Alone methods out of their
+            // callers), each loop stays well inside the budget.
+            k.helper("void", "roundRowAlone", Gen.params("float[] y", "int at", "float[] q"), """
+                    int j = 0;
+                    for (; j <= W - L; j += L) {
+                        VectorMath.e4m3(FloatVector.fromArray(S, y, at + j)).intoArray(q, j);
+                    }
+                    for (; j < W; j++) {
+                        q[j] = Rounding.e4m3(y[at + j]);
+                    }
+                    """);
+        }
+        // Where gate and up are read: the row of y as passed, or its rounded copy.
+        String src = fp8 ? "q" : "y";
+        String at = fp8 ? "" : "r * W + ";
+        String rowStart = (fp8 ? "roundRowAlone(y, r * W, q);\n" : "") + (weights >= 0 ? """
+                final FloatVector wv = FloatVector.broadcast(S, extra[r]);
+                FloatVector dw = FloatVector.zero(S);
+                """ : bias >= 0 ? "final int p = r / DB_ROWS * W; // this row's chunk in partial (second)\n" : "");
+        String accumulate = weights >= 0 ? "dw = gate.mul(s).mul(up).fma(gr, dw);"
+                : bias >= 0 ? """
+                FloatVector.fromArray(S, second, p + j).add(dGate).intoArray(second, p + j);
+                FloatVector.fromArray(S, second, p + I + j).add(dUp).intoArray(second, p + I + j);
+                """ : "";
+        // Lane by lane in a fixed order: reduceLanes(ADD) may add in another order once C2 has
+        // compiled the kernel, and a run's results must not depend on that. The scalar tail adds
+        // its column j to lane j % L, as a masked vector step would.
+        String rowEnd = weights >= 0 ? """
+                final float[] lanes = dw.toArray();
+                %s
+                float sum = 0;
+                for (float v : lanes) {
+                    sum += v;
+                }
+                second[r] = sum;
+                """.formatted(nested(tail == 0 ? "" : scalarTail(glu, src, at, bias >= 0, true), 0))
+                : tail == 0 ? "" : scalarTail(glu, src, at, bias >= 0, false);
         k.helper("void", "rows", Gen.params("float[] g", "float[] y", "float[] extra", "float[] dy", "float[] second",
                 "int from", "int to"), """
-                for (int r = from; r < to; r++) {
                 %1$s
-                    int j = 0;
-                    for (; j <= I - L; j += L) {
-                %2$s
-                %3$s
+                for (int r = from; r < to; r++) {
+                    %2$s
+                    for (int j = 0; j <= I - L; j += L) {
+                        %3$s
+                        %4$s
                     }
-                    if (j < I) {
-                %7$s
-                %4$s
-                %5$s
-                    }
-                %6$s
+                    %5$s
                 }
-                """.formatted(weights >= 0 ? "    final FloatVector wv = FloatVector.broadcast(S, extra[r]);\n"
-                                + "    FloatVector dw = FloatVector.zero(S);"
-                                : bias >= 0 ? "    final int p = r / DB_ROWS * W; // this row's chunk in partial (second)" : "",
-                full.indent(8).stripTrailing(),
-                weights >= 0 ? "        dw = gate.mul(s).mul(up).fma(gr, dw);" : bias >= 0 ? chunkSums("").indent(8).stripTrailing() : "",
-                masked.indent(8).stripTrailing(),
-                weights >= 0 ? "        dw = dw.add(gate.mul(s).mul(up).mul(gr), tail);"
-                        : bias >= 0 ? chunkSums(", tail").indent(8).stripTrailing() : "",
-                // Lane by lane in a fixed order: reduceLanes(ADD) may add in another order once C2
-                // has compiled the kernel, and a run's results must not depend on that.
-                weights >= 0 ? """
-                            final float[] lanes = dw.toArray();
-                            float sum = 0;
-                            for (float v : lanes) {
-                                sum += v;
-                            }
-                            second[r] = sum;
-                        """.stripTrailing() : "",
-                tailMasks.formatted("I").indent(8).stripTrailing()).replaceAll("(?m)^[ \\t]*\\R", ""));
+                """.formatted(fp8 ? "final float[] q = new float[W];" : "", nested(rowStart, 4),
+                nested(backwardStep(glu, src, at, bias >= 0, weights >= 0), 8), nested(accumulate, 8), nested(rowEnd, 4))
+                .replaceAll("(?m)^[ \\t]*\\R", ""));
         return k.build();
     }
 
-    /** Adds dgate and dup of row r's columns from j into its chunk's float sums (second at p: [gate | up]). */
-    private static String chunkSums(String mask) {
-        return "FloatVector.fromArray(S, second, p + j" + mask + ").add(dGate).intoArray(second, p + j" + mask + ");\n"
-                + "FloatVector.fromArray(S, second, p + I + j" + mask + ").add(dUp).intoArray(second, p + I + j" + mask + ");\n";
-    }
-
     /**
-     * One vector of columns of row r from column j (masked: the tail, under tail, tail0 and tail1):
-     * gate and up read as stored, dy written; leaves gate, up, s, gr, dGate and dUp for db and dw.
+     * One vector of columns of row r from column j: gate and up read from {@code src} at {@code at}
+     * (the row's start) plus their column, dy written; leaves gate, up, s, gr, dGate and dUp for db
+     * and dw.
      */
-    private static String backwardStep(Glu glu, boolean bias, boolean weights, boolean masked) {
-        String m = masked ? ", tail" : "";
-        String read = glu.fp8InputStore() ? "VectorMath.e4m3(%s)" : "%s";
+    private static String backwardStep(Glu glu, String src, String at, boolean bias, boolean weights) {
         StringBuilder t = new StringBuilder();
         if (glu.layout() == Layout.INTERLEAVED) {
             for (int v = 0; v < 2; v++) {
-                String at = "2 * j" + (v == 0 ? "" : " + L") + (masked ? ", tail" + v : "");
-                t.append("FloatVector v").append(v).append(" = ").append(read.formatted("FloatVector.fromArray(S, y, r * W + " + at + ")"))
-                        .append(bias ? ".add(FloatVector.fromArray(S, extra, " + at + "))" : "").append(";\n");
+                String col = "2 * j" + (v == 0 ? "" : " + L");
+                t.append("FloatVector v").append(v).append(" = FloatVector.fromArray(S, ").append(src).append(", ").append(at).append(col)
+                        .append(")").append(bias ? ".add(FloatVector.fromArray(S, extra, " + col + "))" : "").append(";\n");
             }
             t.append("FloatVector gate = v0.rearrange(EVEN).blend(v1.rearrange(EVEN), HIGH);\n");
             t.append("FloatVector up = v0.rearrange(ODD).blend(v1.rearrange(ODD), HIGH);\n");
         } else {
             for (String[] side : new String[][] {{"gate", "GO"}, {"up", "UO"}}) {
-                String at = side[1] + " + j" + m;
-                t.append("FloatVector ").append(side[0]).append(" = ")
-                        .append(read.formatted("FloatVector.fromArray(S, y, r * W + " + at + ")"))
-                        .append(bias ? ".add(FloatVector.fromArray(S, extra, " + at + "))" : "").append(";\n");
+                String col = side[1] + " + j";
+                t.append("FloatVector ").append(side[0]).append(" = FloatVector.fromArray(S, ").append(src).append(", ").append(at)
+                        .append(col).append(")").append(bias ? ".add(FloatVector.fromArray(S, extra, " + col + "))" : "").append(";\n");
             }
         }
         boolean limit = glu.limit().isPresent();
@@ -292,7 +310,7 @@ final class SwiGluKernels {
                     """);
         }
         t.append("final FloatVector s = VectorMath.sigmoid(gate);\n");
-        t.append("final FloatVector gr = FloatVector.fromArray(S, g, r * I + j").append(m).append(");\n");
+        t.append("final FloatVector gr = FloatVector.fromArray(S, g, r * I + j);\n");
         t.append("final FloatVector gw = gr").append(weights ? ".mul(wv)" : "").append(";\n");
         t.append("FloatVector dGate = gw.mul(up).mul(s).mul(gate.mul(s.neg().add(1f)).add(1f));\n");
         t.append("FloatVector dUp = gw.mul(gate).mul(s);\n");
@@ -301,13 +319,56 @@ final class SwiGluKernels {
             t.append("dUp = FloatVector.zero(S).blend(dUp, upPasses);\n");
         }
         if (glu.layout() == Layout.INTERLEAVED) {
-            t.append("dGate.rearrange(ZIP_LO, dUp).intoArray(dy, r * W + 2 * j").append(masked ? ", tail0" : "").append(");\n");
-            t.append("dGate.rearrange(ZIP_HI, dUp).intoArray(dy, r * W + 2 * j + L").append(masked ? ", tail1" : "").append(");\n");
+            t.append("dGate.rearrange(ZIP_LO, dUp).intoArray(dy, r * W + 2 * j);\n");
+            t.append("dGate.rearrange(ZIP_HI, dUp).intoArray(dy, r * W + 2 * j + L);\n");
         } else {
-            t.append("dGate.intoArray(dy, r * W + GO + j").append(m).append(");\n");
-            t.append("dUp.intoArray(dy, r * W + UO + j").append(m).append(");\n");
+            t.append("dGate.intoArray(dy, r * W + GO + j);\n");
+            t.append("dUp.intoArray(dy, r * W + UO + j);\n");
         }
         return t.toString();
+    }
+
+    /**
+     * The columns past the last full vector of row r, one at a time: the vector step's arithmetic in
+     * float, with sigmoid from Math.exp. A masked vector step here would be a second inlined copy of
+     * sigmoid, which C2's inlining budget does not hold beside the first in every variant.
+     */
+    private static String scalarTail(Glu glu, String src, String at, boolean bias, boolean weights) {
+        boolean interleaved = glu.layout() == Layout.INTERLEAVED;
+        String gc = interleaved ? "2 * j" : "GO + j";
+        String uc = interleaved ? "2 * j + 1" : "UO + j";
+        StringBuilder t = new StringBuilder("for (int j = I / L * L; j < I; j++) {\n");
+        t.append("    float gate = ").append(src).append("[").append(at).append(gc).append("]")
+                .append(bias ? " + extra[" + gc + "]" : "").append(";\n");
+        t.append("    float up = ").append(src).append("[").append(at).append(uc).append("]")
+                .append(bias ? " + extra[" + uc + "]" : "").append(";\n");
+        boolean limit = glu.limit().isPresent();
+        if (limit) {
+            t.append("""
+                        final boolean gatePasses = gate <= LIMIT;
+                        final boolean upPasses = up >= -LIMIT && up <= LIMIT;
+                        gate = Math.min(gate, LIMIT);
+                        up = Math.min(Math.max(up, -LIMIT), LIMIT);
+                    """);
+        }
+        t.append("    final float s = 1f / (1f + (float) Math.exp(-gate));\n");
+        t.append("    final float gr = g[r * I + j];\n");
+        t.append("    final float gw = gr").append(weights ? " * extra[r]" : "").append(";\n");
+        t.append("    float dGate = gw * up * s * (gate * (1f - s) + 1f);\n");
+        t.append("    float dUp = gw * gate * s;\n");
+        if (limit) {
+            t.append("    dGate = gatePasses ? dGate : 0f;\n");
+            t.append("    dUp = upPasses ? dUp : 0f;\n");
+        }
+        t.append("    dy[r * W + ").append(gc).append("] = dGate;\n");
+        t.append("    dy[r * W + ").append(uc).append("] = dUp;\n");
+        if (weights) {
+            t.append("    lanes[j % L] += gate * s * up * gr;\n");
+        } else if (bias) {
+            t.append("    second[p + j] += dGate;\n");
+            t.append("    second[p + I + j] += dUp;\n");
+        }
+        return t.append("}\n").toString();
     }
 
     /**

@@ -1,0 +1,126 @@
+package dev.fusec.codegen;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.sun.management.ThreadMXBean;
+import dev.fusec.interp.RandomInputs;
+import dev.fusec.ir.Graph;
+import dev.fusec.parse.IrParser;
+import dev.fusec.runtime.Executor;
+import dev.fusec.runtime.KernelCache;
+import dev.fusec.runtime.Parallel;
+import dev.fusec.runtime.Tensor;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * Once C2 has compiled them, the SwiGLU family's kernels, forward and backward, in every layout,
+ * with and without clamp, fp8 input store, bias and weights, allocate next to nothing per run.
+ *
+ * <p>A Vector API value that crosses a call C2 did not inline is boxed: an object and a payload
+ * array per vector, some 100 bytes per 16 floats, and the kernel runs 10-20x slower. C2 refuses
+ * to inline once a compilation has made about 18,000 parser nodes (NodeCountInliningCutoff), which
+ * the fp8 backward kernels passed before their rounding got a method of its own (64 MiB of garbage
+ * per call at [512, 22016]). What a kernel may allocate is per row or per chunk of rows (the
+ * rounded row of fp8 inputs, db's per-chunk sums, the dw lanes), so the bound is one byte per
+ * element of the outputs: boxing makes several.
+ *
+ * <p>The run uses the JVM options of the test command (pom.xml), which are the launcher's: kernels
+ * compiled in the foreground after a hundredth of the usual calls, VectorMath always inlined, and
+ * methods named *Alone never inlined.
+ */
+class SteadyStateAllocationTest {
+    @TempDir
+    static Path cacheDir;
+
+    private static final int T = 128;
+    private static final int WARMUP_RUNS = 150;
+
+    @ParameterizedTest(name = "{0}, I = {1}")
+    @CsvSource({"backward, 256", "backward, 259", "forward, 256", "forward, 259"})
+    void kernelsAllocateNextToNothingOnceCompiled(String family, int half) {
+        Graph g = IrParser.parse(family + ".fir", family.equals("backward") ? backward(half) : forward(half));
+        CompiledGraph cg = CompiledGraph.compile(g, Species.preferred(), new KernelCache(cacheDir));
+        Map<String, Long> binding = Map.of("T", (long) T);
+        Map<String, Tensor> in = RandomInputs.generate(g, binding, 7, Map.of());
+        Executor ex = cg.executor(binding);
+        ThreadMXBean threads = (ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long outputElements = 0;
+        long least = Long.MAX_VALUE;
+        try (Parallel par = new Parallel(1)) { // one thread: every kernel runs on this one
+            for (Tensor t : cg.run(ex, in, binding, par).values()) {
+                outputElements += t.data().length;
+            }
+            for (int i = 0; i < WARMUP_RUNS; i++) {
+                cg.run(ex, in, binding, par);
+            }
+            for (int i = 0; i < 5; i++) {
+                long before = threads.getCurrentThreadAllocatedBytes();
+                cg.run(ex, in, binding, par);
+                least = Math.min(least, threads.getCurrentThreadAllocatedBytes() - before);
+            }
+        }
+        assertTrue(least < outputElements, family + " kernels at I = " + half + " allocated " + least
+                + " bytes in one run, for " + outputElements + " output elements: a kernel boxes its vectors "
+                + "(run with -XX:+PrintInlining and look for NodeCountInliningCutoff)");
+    }
+
+    /** Every backward op in every layout, with and without clamp and fp8 input store. */
+    private static String backward(int half) {
+        List<String> outs = new ArrayList<>();
+        StringBuilder body = new StringBuilder();
+        int k = 0;
+        for (String layout : new String[] {"", ", layout=swapped", ", layout=interleaved"}) {
+            for (String limit : new String[] {"", ", limit=0.5"}) {
+                for (String fp8 : new String[] {"", ", fp8_input_store=true"}) {
+                    String attrs = layout + limit + fp8;
+                    k++;
+                    body.append("  d").append(k).append(" = swiglu_back(g, y").append(attrs).append(")\n");
+                    body.append("  e").append(k).append(", db").append(k).append(" = bias_swiglu_back(g, y, bias")
+                            .append(attrs).append(")\n");
+                    body.append("  f").append(k).append(", dw").append(k).append(" = weighted_swiglu_back(g, y, w")
+                            .append(attrs).append(")\n");
+                    outs.add("d" + k + ": f32[T, W]");
+                    outs.add("e" + k + ": f32[T, W]");
+                    outs.add("db" + k + ": f32[W]");
+                    outs.add("f" + k + ": f32[T, W]");
+                    outs.add("dw" + k + ": f32[T, 1]");
+                }
+            }
+        }
+        return graph("backward", "g: f32[T, I], y: f32[T, W], bias: f32[W], w: f32[T, 1]", outs, body, half);
+    }
+
+    /** Every forward op of the family in every layout, with and without clamp. */
+    private static String forward(int half) {
+        List<String> outs = new ArrayList<>();
+        StringBuilder body = new StringBuilder();
+        int k = 0;
+        for (String layout : new String[] {"", ", layout=swapped", ", layout=interleaved"}) {
+            for (String limit : new String[] {"", ", limit=0.5"}) {
+                String attrs = layout + limit;
+                k++;
+                body.append("  h").append(k).append(" = swiglu(y").append(attrs).append(")\n");
+                body.append("  b").append(k).append(" = bias_swiglu(y, bias").append(attrs).append(")\n");
+                body.append("  w").append(k).append(" = weighted_swiglu(y, w").append(attrs).append(")\n");
+                body.append("  x").append(k).append(" = weighted_bias_swiglu(y, bias, w").append(attrs).append(")\n");
+                for (String name : new String[] {"h", "b", "w", "x"}) {
+                    outs.add(name + k + ": f32[T, I]");
+                }
+            }
+        }
+        return graph("forward", "y: f32[T, W], bias: f32[W], w: f32[T, 1]", outs, body, half);
+    }
+
+    private static String graph(String name, String inputs, List<String> outs, StringBuilder body, int half) {
+        String ir = "graph " + name + "(" + inputs + ") -> (" + String.join(", ", outs) + ") {\n" + body
+                + "  return " + String.join(", ", outs.stream().map(o -> o.substring(0, o.indexOf(':'))).toList()) + "\n}\n";
+        return ir.replace("W]", (2 * half) + "]").replace("I]", half + "]");
+    }
+}
