@@ -70,9 +70,8 @@ final class MatMulKernels {
         boolean blocked = (s.epilogue() == Epilogue.STORE || s.epilogue() == Epilogue.BIAS) && s.k() > MAX_KC + MAX_KC / 4;
         int kBlocks = (s.k() + MAX_KC - 1) / MAX_KC;
         int kc = blocked ? (s.k() + kBlocks - 1) / kBlocks : s.k();
-        // A few rows (2 to PAIR_ROWS) walk two panels side by side: see pairTile.
+        // A few rows (2 to PAIR_ROWS) walk two panels side by side, over the whole K: see pairTile.
         int pairRows = wide ? 6 : 2;
-        boolean pairs = !blocked;
         KernelClass k = g.start(
                 (dual ? "at load time, pack the gate and up weights into " + panels + " shared K-major panels, NR = " + nr
                         + " columns of each side by side at every k (zero-padded)"
@@ -82,11 +81,11 @@ final class MatMulKernels {
                 "split the panels across threads; for each panel, walk the " + rows + " rows in tiles of MR = " + mr
                         + " (a smaller tile for the rest); one row (decode) walks a thread's panels in " + GROUP
                         + " contiguous parts side by side, " + GROUP + " sequential weight streams, one pass over the weights"
-                        + (pairs ? "; 2 to " + pairRows + " rows walk the panels in pairs (p, p + PANELS / 2), two weight"
-                        + " streams per thread" : ""),
+                        + "; 2 to " + pairRows + " rows walk the panels in pairs (p, p + PANELS / 2), two weight"
+                        + " streams per thread",
                 "per tile: " + (dual ? 2 * vpr : vpr) + " accumulator vectors per row live in registers for the "
                         + (blocked ? "K = " + s.k() + " loop, walked in " + kBlocks + " blocks of KC = " + kc
-                        + " (partial sums stored to the result between blocks; one row takes the whole K at once)"
+                        + " (partial sums stored to the result between blocks; one to " + pairRows + " rows take the whole K at once)"
                         : "whole K = " + s.k() + " loop")
                         + ": load the panel's " + (dual ? "gate and up vectors" : "two vectors") + " for k, broadcast "
                         + "A[row, k], fused multiply-add",
@@ -108,9 +107,7 @@ final class MatMulKernels {
         if (blocked) {
             k.constant("KC", Integer.toString(kc));
         }
-        if (pairs) {
-            k.constant("PAIR_ROWS", Integer.toString(pairRows));
-        }
+        k.constant("PAIR_ROWS", Integer.toString(pairRows));
         s.limit().ifPresent(l -> k.constant("LIMIT", ElementwiseKernels.floatLit(l)));
         if (s.epilogue() == Epilogue.GATE_UP && s.layout() == Layout.INTERLEAVED) {
             SwiGluKernels.zipShuffles(k);
@@ -131,7 +128,7 @@ final class MatMulKernels {
                 + "    return;\n"
                 + "}\n"
                 + strided
-                + (pairs ? "if (m <= PAIR_ROWS) {\n"
+                + "if (m <= PAIR_ROWS) {\n"
                 + "    final int half = PANELS / 2;\n"
                 + "    par.forRange(half, 1, (q0, q1) -> {\n"
                 + "        for (int p = q0; p < q1; p++) {\n"
@@ -142,7 +139,7 @@ final class MatMulKernels {
                 + "        panel(a, a1, " + bias + out + ", m, PANELS - 1);\n"
                 + "    }\n"
                 + "    return;\n"
-                + "}\n" : "")
+                + "}\n"
                 + "par.forRange(PANELS, 1, (p0, p1) -> {\n"
                 + "    for (int p = p0; p < p1; p++) {\n"
                 + "        panel(a, a1, " + bias + out + ", m, p);\n"
@@ -205,23 +202,21 @@ final class MatMulKernels {
             List<String> params = s.epilogue() == Epilogue.SWIGLU ? concat(rowParams, "float[] upTile") : rowParams;
             k.helper("void", "rowTile" + group, concat(params, "int p", "int stride"), rowTile(group, dual, vpr, s));
         }
-        if (pairs) {
-            StringBuilder pair = new StringBuilder();
-            String pairArgs = "a, b, " + (s.epilogue() == Epilogue.BIAS ? "bias, " : "") + "c, "
-                    + (s.epilogue() == Epilogue.SWIGLU ? "upTile, " : "") + "p, p2";
-            if (s.epilogue() == Epilogue.SWIGLU) {
-                pair.append("final float[] upTile = new float[PAIR_ROWS * L];\n");
-            }
-            pair.append("switch (m) {\n");
-            for (int r = 2; r < pairRows; r++) {
-                pair.append("    case ").append(r).append(" -> pairTile").append(r).append("(").append(pairArgs).append(");\n");
-            }
-            pair.append("    default -> pairTile").append(pairRows).append("(").append(pairArgs).append(");\n}\n");
-            k.helper("void", "pair", concat(panelParams, "int p2"), pair.toString());
-            List<String> params = s.epilogue() == Epilogue.SWIGLU ? concat(rowParams, "float[] upTile") : rowParams;
-            for (int r = 2; r <= pairRows; r++) {
-                k.helper("void", "pairTile" + r, concat(params, "int p", "int p2"), pairTile(r, dual, vpr, s));
-            }
+        StringBuilder pair = new StringBuilder();
+        String pairArgs = "a, b, " + (s.epilogue() == Epilogue.BIAS ? "bias, " : "") + "c, "
+                + (s.epilogue() == Epilogue.SWIGLU ? "upTile, " : "") + "p, p2";
+        if (s.epilogue() == Epilogue.SWIGLU) {
+            pair.append("final float[] upTile = new float[PAIR_ROWS * L];\n");
+        }
+        pair.append("switch (m) {\n");
+        for (int r = 2; r < pairRows; r++) {
+            pair.append("    case ").append(r).append(" -> pairTile").append(r).append("(").append(pairArgs).append(");\n");
+        }
+        pair.append("    default -> pairTile").append(pairRows).append("(").append(pairArgs).append(");\n}\n");
+        k.helper("void", "pair", concat(panelParams, "int p2"), pair.toString());
+        List<String> params = s.epilogue() == Epilogue.SWIGLU ? concat(rowParams, "float[] upTile") : rowParams;
+        for (int r = 2; r <= pairRows; r++) {
+            k.helper("void", "pairTile" + r, concat(params, "int p", "int p2"), pairTile(r, dual, vpr, s));
         }
         if (s.epilogue() == Epilogue.SWIGLU) {
             // A full panel (all but the last, when N is no multiple of L) takes unmasked loads and stores;
@@ -424,7 +419,10 @@ final class MatMulKernels {
      * prefill tile's epilogue. Walked panel after panel, a thread reads one sequential weight stream,
      * and a single stream is what bounds a few rows: in a loop over TinyLlama-sized gate-up panels
      * with four rows, one stream ran at 20.6 GB/s, two side by side at 26.3 and three at 26.8. Each
-     * panel's sums are the same chains over k as in a prefill tile, so the results are too.
+     * panel's sums are the same chains over k as in a prefill tile, so the results are too. A kernel
+     * that blocks K takes the whole K here: blocks keep a panel's slice in L2 for the next row tile,
+     * and a few rows are one tile (a stored and reloaded partial sum is the same float, so the
+     * blocked path gives the same bits).
      */
     private static String pairTile(int rows, boolean dual, int vpr, Shape2 s) {
         StringBuilder t = new StringBuilder("final int o0 = p * K * PW;\nfinal int o1 = p2 * K * PW;\n");
