@@ -15,7 +15,7 @@ import java.util.OptionalDouble;
  * local variables (one per row and vector), A broadcast one element at a time. Panels are split
  * across threads, so each thread streams its own share of the weights once per row tile; a
  * decode call (one row) walks a thread's panels as four long sequential weight streams (see
- * {@link #rowPanels}): one pass over the weights; two to MR rows walk two panels side by side
+ * {@link #rowPanels}): one pass over the weights; two to six rows walk two panels side by side
  * (see {@link #pairTile}). The dual kernels (gate_up, gate_up_swiglu) are
  * the same 2-vector micro-kernel with one gate and one up vector per row: their weights are packed
  * into shared panels, the gate's NR columns and the up's side by side at each k, so one stream
@@ -70,8 +70,7 @@ final class MatMulKernels {
         boolean blocked = (s.epilogue() == Epilogue.STORE || s.epilogue() == Epilogue.BIAS) && s.k() > MAX_KC + MAX_KC / 4;
         int kBlocks = (s.k() + MAX_KC - 1) / MAX_KC;
         int kc = blocked ? (s.k() + kBlocks - 1) / kBlocks : s.k();
-        // A few rows (2 to MR) walk two panels side by side, over the whole K, in row tiles of up to
-        // PAIR_ROWS: see pairTile.
+        // A few rows (2 to PAIR_ROWS) walk two panels side by side, over the whole K: see pairTile.
         int pairRows = wide ? 6 : 2;
         KernelClass k = g.start(
                 (dual ? "at load time, pack the gate and up weights into " + panels + " shared K-major panels, NR = " + nr
@@ -82,11 +81,11 @@ final class MatMulKernels {
                 "split the panels across threads; for each panel, walk the " + rows + " rows in tiles of MR = " + mr
                         + " (a smaller tile for the rest); one row (decode) walks a thread's panels in " + GROUP
                         + " contiguous parts side by side, " + GROUP + " sequential weight streams, one pass over the weights"
-                        + "; 2 to " + mr + " rows walk the panels in pairs (p, p + PANELS / 2), two weight"
-                        + " streams per thread, in row tiles of up to " + pairRows,
+                        + "; 2 to " + pairRows + " rows walk the panels in pairs (p, p + PANELS / 2), two weight"
+                        + " streams per thread",
                 "per tile: " + (dual ? 2 * vpr : vpr) + " accumulator vectors per row live in registers for the "
                         + (blocked ? "K = " + s.k() + " loop, walked in " + kBlocks + " blocks of KC = " + kc
-                        + " (partial sums stored to the result between blocks; one to " + mr + " rows take the whole K at once)"
+                        + " (partial sums stored to the result between blocks; one to " + pairRows + " rows take the whole K at once)"
                         : "whole K = " + s.k() + " loop")
                         + ": load the panel's " + (dual ? "gate and up vectors" : "two vectors") + " for k, broadcast "
                         + "A[row, k], fused multiply-add",
@@ -129,7 +128,7 @@ final class MatMulKernels {
                 + "    return;\n"
                 + "}\n"
                 + strided
-                + "if (m <= MR) {\n"
+                + "if (m <= PAIR_ROWS) {\n"
                 + "    final int half = PANELS / 2;\n"
                 + "    par.forRange(half, 1, (q0, q1) -> {\n"
                 + "        for (int p = q0; p < q1; p++) {\n"
@@ -209,18 +208,15 @@ final class MatMulKernels {
         if (s.epilogue() == Epilogue.SWIGLU) {
             pair.append("final float[] upTile = new float[PAIR_ROWS * L];\n");
         }
-        pair.append("int i = 0;\n");
-        pair.append("for (; i + PAIR_ROWS <= m; i += PAIR_ROWS) {\n    pairTile").append(pairRows).append("(").append(pairArgs)
-                .append(", i);\n}\n");
-        pair.append("switch (m - i) {\n");
-        for (int r = 1; r < pairRows; r++) {
-            pair.append("    case ").append(r).append(" -> pairTile").append(r).append("(").append(pairArgs).append(", i);\n");
+        pair.append("switch (m) {\n");
+        for (int r = 2; r < pairRows; r++) {
+            pair.append("    case ").append(r).append(" -> pairTile").append(r).append("(").append(pairArgs).append(");\n");
         }
-        pair.append("    default -> { }\n}\n");
+        pair.append("    default -> pairTile").append(pairRows).append("(").append(pairArgs).append(");\n}\n");
         k.helper("void", "pair", concat(panelParams, "int p2"), pair.toString());
         List<String> params = s.epilogue() == Epilogue.SWIGLU ? concat(rowParams, "float[] upTile") : rowParams;
-        for (int r = 1; r <= pairRows; r++) {
-            k.helper("void", "pairTile" + r, concat(params, "int p", "int p2", "int i"), pairTile(r, dual, vpr, s));
+        for (int r = 2; r <= pairRows; r++) {
+            k.helper("void", "pairTile" + r, concat(params, "int p", "int p2"), pairTile(r, dual, vpr, s));
         }
         if (s.epilogue() == Epilogue.SWIGLU) {
             // A full panel (all but the last, when N is no multiple of L) takes unmasked loads and stores;
@@ -418,19 +414,18 @@ final class MatMulKernels {
     }
 
     /**
-     * Rows i to i + rows - 1 (rows up to PAIR_ROWS; a few rows, up to MR, walk their panels this way)
-     * against panels p and p2 = p + PANELS / 2 at once: the k loop loads both panels' vectors and
-     * feeds every row's accumulators (4 per row), then each panel has the prefill tile's epilogue. A
-     * second row tile of the same pair reads the two panels again, from L2. Walked panel after panel, a thread reads one sequential weight stream,
+     * A few rows (2 to PAIR_ROWS) against panels p and p2 = p + PANELS / 2 at once: the k loop loads
+     * both panels' vectors and feeds every row's accumulators (4 per row), then each panel has the
+     * prefill tile's epilogue. Walked panel after panel, a thread reads one sequential weight stream,
      * and a single stream is what bounds a few rows: in a loop over TinyLlama-sized gate-up panels
      * with four rows, one stream ran at 20.6 GB/s, two side by side at 26.3 and three at 26.8. Each
      * panel's sums are the same chains over k as in a prefill tile, so the results are too. A kernel
      * that blocks K takes the whole K here: blocks keep a panel's slice in L2 for the next row tile,
-     * and up to MR rows are one tile (a stored and reloaded partial sum is the same float, so the
+     * and a few rows are one tile (a stored and reloaded partial sum is the same float, so the
      * blocked path gives the same bits).
      */
     private static String pairTile(int rows, boolean dual, int vpr, Shape2 s) {
-        StringBuilder t = new StringBuilder("final int o0 = p * K * PW;\nfinal int o1 = p2 * K * PW;\nfinal int aOff = i * LDA;\n");
+        StringBuilder t = new StringBuilder("final int o0 = p * K * PW;\nfinal int o1 = p2 * K * PW;\n");
         for (int r = 0; r < rows; r++) {
             for (int q = 0; q < 2; q++) {
                 for (int v = 0; v < vpr; v++) {
@@ -453,7 +448,7 @@ final class MatMulKernels {
             }
         }
         for (int r = 0; r < rows; r++) {
-            t.append("    final FloatVector x").append(r).append(" = FloatVector.broadcast(S, a[aOff + ")
+            t.append("    final FloatVector x").append(r).append(" = FloatVector.broadcast(S, a[")
                     .append(r == 0 ? "" : r + " * LDA + ").append("k]);\n");
             for (int q = 0; q < 2; q++) {
                 for (int v = 0; v < vpr; v++) {
@@ -471,7 +466,7 @@ final class MatMulKernels {
         for (int q = 0; q < 2; q++) {
             StringBuilder e = new StringBuilder();
             e.append("final int col = ").append(q == 0 ? "p" : "p2").append(" * NR;\n");
-            e.append("final int cOff = i * LDC + col;\n");
+            e.append("final int cOff = col;\n");
             e.append(columns(vpr, s));
             for (int r = 0; r < rows; r++) {
                 for (int v = 0; v < vpr; v++) {
