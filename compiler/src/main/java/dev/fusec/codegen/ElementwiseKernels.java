@@ -9,7 +9,7 @@ import java.util.List;
 
 /**
  * Elementwise kernels: silu, sigmoid, clamp, and add/sub/mul with broadcasting. One pass over memory,
- * vectorised with masked tails, split across threads in blocks. Broadcasting is specialised on how
+ * vectorised with masked tails (scalar ones for silu, sigmoid and clamp), split across threads in blocks. Broadcasting is specialised on how
  * each operand lines up with the result: the same shape, one row repeated ([N] against [R, N]), one
  * value per row ([R, 1]), or a single value; anything else gets a general strided loop.
  */
@@ -27,8 +27,20 @@ final class ElementwiseKernels {
                     + c.max().stream().mapToObj(m -> ".min(" + floatLit(m) + ")").findFirst().orElse("");
             default -> throw new IllegalArgumentException("not unary: " + g.node().op().opName());
         };
+        // The tail, one element at a time: a masked second copy of SiLU in this method could pass C2's
+        // inlining budget (NodeCountInliningCutoff), be refused and box.
+        String scalar = switch (g.node().op()) {
+            case Op.Unary u when u.kind() == Op.UnaryKind.SILU -> "v / (1f + (float) Math.exp(-v))";
+            case Op.Unary u -> "1f / (1f + (float) Math.exp(-v))";
+            case Op.Clamp c -> {
+                String e = c.min().stream().mapToObj(m -> "Math.max(v, " + floatLit(m) + ")").findFirst().orElse("v");
+                yield c.max().stream().mapToObj(m -> "Math.min(" + e + ", " + floatLit(m) + ")").findFirst().orElse(e);
+            }
+            default -> throw new IllegalArgumentException("not unary: " + g.node().op().opName());
+        };
         KernelClass k = g.start("split the " + g.ext().count(g.result(0)) + " elements into blocks of " + BLOCK + " across threads",
-                "per block: load a vector, compute " + g.node().op().opName() + ", store; a masked vector for the tail");
+                "per block: load a vector, compute " + g.node().op().opName() + ", store; the last elements, fewer than L,"
+                        + " one at a time");
         k.constant("BLOCK", Integer.toString(BLOCK));
         k.run(g.arrays() + "final int n = " + g.ext().count(g.result(0)) + ";\n"
                 + "par.forRange((n + BLOCK - 1) / BLOCK, 4, (b0, b1) -> apply(a0, r0, b0 * BLOCK, Math.min(n, b1 * BLOCK)));\n");
@@ -38,12 +50,11 @@ final class ElementwiseKernels {
                     FloatVector v = FloatVector.fromArray(S, x, i);
                     %1$s.intoArray(out, i);
                 }
-                if (i < to) {
-                    VectorMask<Float> m = S.indexInRange(i, to);
-                    FloatVector v = FloatVector.fromArray(S, x, i, m);
-                    %1$s.intoArray(out, i, m);
+                for (; i < to; i++) {
+                    final float v = x[i];
+                    out[i] = %2$s;
                 }
-                """.formatted(expr));
+                """.formatted(expr, scalar));
         return k.build();
     }
 
