@@ -68,7 +68,7 @@ class SteadyStateAllocationTest {
         }
         assertTrue(least < outputElements, family + " kernels at I = " + half + " allocated " + least
                 + " bytes in one run, for " + outputElements + " output elements: a kernel boxes its vectors "
-                + "(run with -XX:+PrintInlining and look for NodeCountInliningCutoff)");
+                + "(bench/jit-check on such a graph lists the calls C2 refused to inline)");
     }
 
     /** Every backward op in every layout, with and without clamp and fp8 input store. */
