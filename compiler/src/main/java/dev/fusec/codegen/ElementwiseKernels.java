@@ -30,8 +30,8 @@ final class ElementwiseKernels {
         // The tail, one element at a time: a masked second copy of SiLU in this method could pass C2's
         // inlining budget (NodeCountInliningCutoff), be refused and box.
         String scalar = switch (g.node().op()) {
-            case Op.Unary u when u.kind() == Op.UnaryKind.SILU -> "v / (1f + (float) Math.exp(-v))";
-            case Op.Unary u -> "1f / (1f + (float) Math.exp(-v))";
+            case Op.Unary u when u.kind() == Op.UnaryKind.SILU -> scalarSilu("v");
+            case Op.Unary u -> scalarSigmoid("v");
             case Op.Clamp c -> {
                 String e = c.min().stream().mapToObj(m -> "Math.max(v, " + floatLit(m) + ")").findFirst().orElse("v");
                 yield c.max().stream().mapToObj(m -> "Math.min(" + e + ", " + floatLit(m) + ")").findFirst().orElse(e);
@@ -56,6 +56,16 @@ final class ElementwiseKernels {
                 }
                 """.formatted(expr, scalar));
         return k.build();
+    }
+
+    /** Scalar SiLU of the float expression {@code x} (a simple name: it appears twice), for tails. */
+    static String scalarSilu(String x) {
+        return x + " / (1f + (float) Math.exp(-" + x + "))";
+    }
+
+    /** Scalar sigmoid of the float expression {@code x}, for tails. */
+    static String scalarSigmoid(String x) {
+        return "1f / (1f + (float) Math.exp(-" + x + "))";
     }
 
     static String floatLit(double v) {

@@ -234,10 +234,10 @@ final class MatMulKernels {
                     for (int r = 0; r < rows; r++) {
                         for (int j = 0; j < N - col; j++) {
                             final float gate = c[cOff + r * LDC + j];
-                            c[cOff + r * LDC + j] = gate / (1f + (float) Math.exp(-gate)) * upTile[r * L + j];
+                            c[cOff + r * LDC + j] = %s * upTile[r * L + j];
                         }
                     }
-                    """);
+                    """.formatted(ElementwiseKernels.scalarSilu("gate")));
         }
         return k.build();
     }

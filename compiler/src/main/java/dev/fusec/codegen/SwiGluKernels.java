@@ -99,11 +99,12 @@ final class SwiGluKernels {
                         float g = y[yb + %5$s]%6$s;
                         float u = y[yb + %7$s]%8$s;
                         %9$s
-                        out[ob + j] = g / (1f + (float) Math.exp(-g)) * u%10$s;
+                        out[ob + j] = %11$s * u%10$s;
                     }
                 }
                 """.formatted(p.weights() != null ? "final FloatVector ws = FloatVector.broadcast(S, w[r]);" : "",
-                nested(loads, 8), nested(clampV, 8), weight, gi, biasG, ui, biasU, nested(clampS, 8), weightS)
+                nested(loads, 8), nested(clampV, 8), weight, gi, biasG, ui, biasU, nested(clampS, 8), weightS,
+                ElementwiseKernels.scalarSilu("g"))
                 .replaceAll("(?m)^[ \\t]*\\R", ""));
         return k.build();
     }
@@ -351,7 +352,7 @@ final class SwiGluKernels {
                         up = Math.min(Math.max(up, -LIMIT), LIMIT);
                     """);
         }
-        t.append("    final float s = 1f / (1f + (float) Math.exp(-gate));\n");
+        t.append("    final float s = ").append(ElementwiseKernels.scalarSigmoid("gate")).append(";\n");
         t.append("    final float gr = g[r * I + j];\n");
         t.append("    final float gw = gr").append(weights ? " * extra[r]" : "").append(";\n");
         t.append("    float dGate = gw * up * s * (gate * (1f - s) + 1f);\n");
