@@ -10,7 +10,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -143,17 +145,48 @@ public record MachineLimits(String cpu, int threads, double copyGbps, double tri
         return best;
     }
 
+    /**
+     * The CPU as /proc/cpuinfo names it, with its family, model and stepping where it gives them, and
+     * the processor count. The part of the key that tells machines apart: a virtual machine's model
+     * name can be as bare as "AMD EPYC" on hosts of different generations (seen here: Zen 4, whose
+     * 512-bit FMA runs as two halves, and Zen 5, with twice its FMA throughput, both "AMD EPYC"),
+     * and limits measured on one must not be read back on the other.
+     */
     static String cpuName() {
         try {
-            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-                if (line.startsWith("model name")) {
-                    return line.substring(line.indexOf(':') + 1).strip() + " x" + Runtime.getRuntime().availableProcessors();
-                }
-            }
+            return describe(Files.readAllLines(Path.of("/proc/cpuinfo")), Runtime.getRuntime().availableProcessors());
         } catch (IOException | RuntimeException e) {
             // Not Linux: fall through to the JVM's description.
         }
         return System.getProperty("os.arch") + " x" + Runtime.getRuntime().availableProcessors();
+    }
+
+    /** The first processor's description from /proc/cpuinfo lines; throws when there is no model name. */
+    static String describe(List<String> cpuinfo, int processors) {
+        String name = null;
+        List<String> id = new ArrayList<>();
+        for (String line : cpuinfo) {
+            if (line.isBlank() && name != null) {
+                break; // the end of the first processor's block
+            }
+            int colon = line.indexOf(':');
+            if (colon < 0) {
+                continue;
+            }
+            String field = line.substring(0, colon).strip();
+            String value = line.substring(colon + 1).strip();
+            switch (field) {
+                case "model name" -> name = value;
+                case "cpu family" -> id.add("family " + value);
+                case "model" -> id.add("model " + value);
+                case "stepping" -> id.add("stepping " + value);
+                default -> { }
+            }
+        }
+        if (name == null) {
+            throw new IllegalArgumentException("no model name in /proc/cpuinfo");
+        }
+        return name + (id.isEmpty() ? "" : " (" + String.join(", ", id) + ")") + " x" + processors;
     }
 
     private static String key(String cpu, int threads) {
