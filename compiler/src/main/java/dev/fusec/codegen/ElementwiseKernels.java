@@ -94,35 +94,68 @@ final class ElementwiseKernels {
         }
         String cols = g.ext().of(out.last());
         String rows = g.ext().product(out, 0, out.rank() - 1);
+        boolean band = ra == Role.ROW || rb == Role.ROW;
         KernelClass k = g.start("view the result as [" + rows + ", " + cols + "]; operand a is " + ra + ", b is " + rb
                         + " (FULL: same shape, ROW: one row repeated, PER_ROW: one value per row, SCALAR: one value)",
-                "split the rows across threads; per row, a vector loop over the columns with a masked tail");
+                "split the rows across threads; per row, a vector loop over the columns with a masked tail"
+                        + (band ? "; " + SwiGluKernels.BAND + " rows at a time side by side (the rest one by one), each vector of the"
+                                + " repeated row loaded once for them" : ""));
         k.run(g.arrays() + "final int rows = " + rows + ";\n"
                 + "final int cols = " + cols + ";\n"
                 + "par.forRange(rows, Math.max(1, " + BLOCK + " / Math.max(cols, 1)), (q0, q1) -> apply(a0, a1, r0, cols, q0, q1));\n");
+        String rowStart = "final int base = r * cols;\n" + scalarOf("a", ra) + scalarOf("b", rb);
+        String tail = """
+                if (j < cols) {
+                    VectorMask<Float> m = S.indexInRange(j, cols);
+                    %s.%s(%s).intoArray(out, base + j, m);
+                }
+                """.formatted(load("a", ra, true), op, load("b", rb, true));
+        if (band) {
+            // As in the bias SwiGLU: a repeated row of more than L1 was read again from L2 for every
+            // row; a band of rows shares each of its vectors.
+            k.constant("BAND", Integer.toString(SwiGluKernels.BAND));
+            k.helper("void", "band", Gen.params("float[] a", "float[] b", "float[] out", "int cols", "int r0"), """
+                    int j = 0;
+                    for (; j <= cols - L; j += L) {
+                        %1$s
+                        for (int q = 0; q < BAND; q++) {
+                            final int r = r0 + q;
+                            %2$s
+                            %3$s.%4$s(%5$s).intoArray(out, base + j);
+                        }
+                    }
+                    for (int q = 0; q < BAND; q++) {
+                        final int r = r0 + q;
+                        %6$s
+                        %7$s
+                    }
+                    """.formatted((ra == Role.ROW ? "final FloatVector ar = " + load("a", ra, false) + ";\n" : "")
+                            + (rb == Role.ROW ? "final FloatVector br = " + load("b", rb, false) + ";\n" : ""),
+                    JavaText.nested(rowStart, 8), ra == Role.ROW ? "ar" : load("a", ra, false), op,
+                    rb == Role.ROW ? "br" : load("b", rb, false), JavaText.nested(rowStart, 4),
+                    JavaText.nested(tail, 4)));
+        }
         k.helper("void", "apply", Gen.params("float[] a", "float[] b", "float[] out", "int cols", "int from", "int to"), """
-                for (int r = from; r < to; r++) {
-                    final int base = r * cols;
-                    %1$s
+                int r = from;
+                %1$s
+                for (; r < to; r++) {
                     %2$s
                     int j = 0;
                     for (; j <= cols - L; j += L) {
                         %3$s.%4$s(%5$s).intoArray(out, base + j);
                     }
-                    if (j < cols) {
-                        VectorMask<Float> m = S.indexInRange(j, cols);
-                        %6$s.%4$s(%7$s).intoArray(out, base + j, m);
-                    }
+                    %6$s
                 }
-                """.formatted(scalarOf("a", ra), scalarOf("b", rb), load("a", ra, false), op, load("b", rb, false),
-                load("a", ra, true), load("b", rb, true)));
+                """.formatted(band ? "for (; r + BAND <= to; r += BAND) {\n    band(a, b, out, cols, r);\n}" : "",
+                JavaText.nested(rowStart, 4), load("a", ra, false), op, load("b", rb, false),
+                JavaText.nested(tail, 4)));
         return k.build();
     }
 
     private static String scalarOf(String x, Role r) {
         return switch (r) {
-            case PER_ROW -> "final FloatVector " + x + "s = FloatVector.broadcast(S, " + x + "[r]);";
-            case SCALAR -> "final FloatVector " + x + "s = FloatVector.broadcast(S, " + x + "[0]);";
+            case PER_ROW -> "final FloatVector " + x + "s = FloatVector.broadcast(S, " + x + "[r]);\n";
+            case SCALAR -> "final FloatVector " + x + "s = FloatVector.broadcast(S, " + x + "[0]);\n";
             default -> "";
         };
     }

@@ -29,9 +29,21 @@ final class JavaText {
             "VectorMath", ClassName.get("dev.fusec.runtime", "VectorMath"));
     private static final Pattern TYPE = Pattern.compile("\\b(" + String.join("|", TYPES.keySet()) + ")\\b");
 
-    /** Java text (statements, one or more lines) as a CodeBlock with its types resolved. */
+    /**
+     * Lines to put at a template placeholder indented by {@code spaces}: the first takes the
+     * placeholder's indent, the others get it here.
+     */
+    static String nested(String lines, int spaces) {
+        return lines.strip().replace("\n", "\n" + " ".repeat(spaces));
+    }
+
+    /**
+     * Java text (statements, one or more lines) as a CodeBlock with its types resolved. Blank lines
+     * are dropped: templates leave them where a placeholder came out empty.
+     */
     static CodeBlock code(String java) {
-        return block(java.endsWith("\n") ? java : java + "\n");
+        String text = java.replaceAll("(?m)^[ \\t]*\\R", "");
+        return block(text.endsWith("\n") ? text : text + "\n");
     }
 
     /** A Java expression (no trailing newline) with its types resolved. */
