@@ -96,8 +96,7 @@ final class SwiGluKernels {
                     """.formatted(JavaText.nested(biasLoads(layout, half), 4), JavaText.nested(rowStart, 8),
                     JavaText.nested(weightVector + forwardLoads(layout, half, biasTerms(layout, half, true)) + clampV + store, 8),
                     rowTail.isEmpty() ? "" : JavaText.nested("for (int q = 0; q < BAND; q++) {\n    final int r = r0 + q;\n    "
-                            + JavaText.nested(rowStart, 4) + "\n    " + JavaText.nested(rowTail, 4) + "\n}", 0))
-                    );
+                            + JavaText.nested(rowStart, 4) + "\n    " + JavaText.nested(rowTail, 4) + "\n}", 0)));
         }
         k.helper("void", "apply", Gen.params("float[] y", "float[] bias", "float[] w", "float[] out", "int from", "int to"), """
                 int r = from;
@@ -112,8 +111,7 @@ final class SwiGluKernels {
                 }
                 """.formatted(hasBias ? "for (; r + BAND <= to; r += BAND) {\n    bandAlone(y, bias, w, out, r);\n}" : "",
                 JavaText.nested(rowStart, 4), JavaText.nested(weightVector, 4),
-                JavaText.nested(rowVector, 8), JavaText.nested(rowTail, 4))
-                );
+                JavaText.nested(rowVector, 8), JavaText.nested(rowTail, 4)));
         return k.build();
     }
 
@@ -319,8 +317,7 @@ final class SwiGluKernels {
                     %5$s
                 }
                 """.formatted(fp8 ? "final float[] q = new float[W];" : "", JavaText.nested(rowStart, 4),
-                JavaText.nested(backwardStep(glu, src, at, bias >= 0, weights >= 0), 8), JavaText.nested(accumulate, 8), JavaText.nested(rowEnd, 4))
-                );
+                JavaText.nested(backwardStep(glu, src, at, bias >= 0, weights >= 0), 8), JavaText.nested(accumulate, 8), JavaText.nested(rowEnd, 4)));
         return k.build();
     }
 
