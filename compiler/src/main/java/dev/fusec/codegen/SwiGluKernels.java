@@ -59,14 +59,16 @@ final class SwiGluKernels {
         String clampV = p.glu().limit().isPresent() ? "g = g.min(LIMIT);\nu = u.max(-LIMIT).min(LIMIT);\n" : "";
         String clampS = p.glu().limit().isPresent() ? "g = Math.min(g, LIMIT);\nu = Math.max(-LIMIT, Math.min(u, LIMIT));\n" : "";
         boolean hasBias = p.bias() != null;
+        String go = Integer.toString(layout.gateIndex(0, half));
+        String uo = Integer.toString(layout.upIndex(0, half));
         if (layout == Layout.INTERLEAVED) {
             splitShuffles(k);
         }
-        String gi = layout == Layout.INTERLEAVED ? "2 * j" : layout.gateIndex(0, half) + " + j";
-        String ui = layout == Layout.INTERLEAVED ? "2 * j + 1" : layout.upIndex(0, half) + " + j";
+        String gi = layout == Layout.INTERLEAVED ? "2 * j" : go + " + j";
+        String ui = layout == Layout.INTERLEAVED ? "2 * j + 1" : uo + " + j";
         // One row's vector of columns from j, and its scalar columns past the last full vector.
         String store = "VectorMath.silu(g).mul(u)" + (p.weights() != null ? ".mul(ws)" : "") + ".intoArray(out, ob + j);\n";
-        String rowVector = forwardLoads(layout, half, hasBias ? biasTerms(layout, half, false) : null) + clampV + store;
+        String rowVector = forwardLoads(layout, go, uo, hasBias ? biasTerms(layout, "bias", go, uo, false) : null) + clampV + store;
         String rowTail = half % g.species().lanes() == 0 ? "" : """
                 for (int j = I / L * L; j < I; j++) {
                     float g = y[yb + %1$s]%2$s;
@@ -93,8 +95,8 @@ final class SwiGluKernels {
                         }
                     }
                     %4$s
-                    """.formatted(JavaText.nested(biasLoads(layout, half), 4), JavaText.nested(rowStart, 8),
-                    JavaText.nested(weightVector + forwardLoads(layout, half, biasTerms(layout, half, true)) + clampV + store, 8),
+                    """.formatted(JavaText.nested(biasLoads(layout, "bias", go, uo), 4), JavaText.nested(rowStart, 8),
+                    JavaText.nested(weightVector + forwardLoads(layout, go, uo, biasTerms(layout, "bias", go, uo, true)) + clampV + store, 8),
                     rowTail.isEmpty() ? "" : JavaText.nested("for (int q = 0; q < BAND; q++) {\n    final int r = r0 + q;\n    "
                             + JavaText.nested(rowStart, 4) + "\n    " + JavaText.nested(rowTail, 4) + "\n}", 0)));
         }
@@ -119,32 +121,34 @@ final class SwiGluKernels {
     static final int BAND = 4;
 
     /**
-     * What each of the two vectors a step loads from y adds: the bias vectors at its columns, loaded
-     * in the step ({@code shared} false) or once for a band of rows by {@link #biasLoads} (true). The
-     * two vectors are gate and up, or, interleaved, the two halves of L (gate, up) pairs.
+     * What each of the two vectors a step loads from y adds: the bias vectors at its columns, from
+     * {@code array} in the step ({@code shared} false) or once for a band of rows by {@link #biasLoads}
+     * (true). The two vectors are gate and up (their columns from {@code gateAt} and {@code upAt}
+     * plus j), or, interleaved, the two halves of L (gate, up) pairs.
      */
-    private static String[] biasTerms(Layout layout, int half, boolean shared) {
+    private static String[] biasTerms(Layout layout, String array, String gateAt, String upAt, boolean shared) {
         if (layout == Layout.INTERLEAVED) {
             return shared ? new String[] {"b0", "b1"}
-                    : new String[] {"FloatVector.fromArray(S, bias, 2 * j)", "FloatVector.fromArray(S, bias, 2 * j + L)"};
+                    : new String[] {"FloatVector.fromArray(S, " + array + ", 2 * j)", "FloatVector.fromArray(S, " + array + ", 2 * j + L)"};
         }
         return shared ? new String[] {"bg", "bu"}
-                : new String[] {"FloatVector.fromArray(S, bias, " + layout.gateIndex(0, half) + " + j)",
-                        "FloatVector.fromArray(S, bias, " + layout.upIndex(0, half) + " + j)"};
+                : new String[] {"FloatVector.fromArray(S, " + array + ", " + gateAt + " + j)",
+                        "FloatVector.fromArray(S, " + array + ", " + upAt + " + j)"};
     }
 
     /** The bias vectors of columns from j, loaded once for a band of rows. */
-    private static String biasLoads(Layout layout, int half) {
-        String[] names = biasTerms(layout, half, true);
-        String[] loads = biasTerms(layout, half, false);
+    private static String biasLoads(Layout layout, String array, String gateAt, String upAt) {
+        String[] names = biasTerms(layout, array, gateAt, upAt, true);
+        String[] loads = biasTerms(layout, array, gateAt, upAt, false);
         return "final FloatVector " + names[0] + " = " + loads[0] + ";\n" + "final FloatVector " + names[1] + " = " + loads[1] + ";\n";
     }
 
     /**
-     * Gate g and up u of the row that starts at yb, at columns from j, with {@code bias} (two terms
-     * from {@link #biasTerms}, or null) added.
+     * Gate g and up u of the row that starts at yb, at columns from j (from {@code gateAt} and
+     * {@code upAt} plus j unless interleaved), with {@code bias} (two terms from {@link #biasTerms},
+     * or null) added.
      */
-    private static String forwardLoads(Layout layout, int half, String[] bias) {
+    private static String forwardLoads(Layout layout, String gateAt, String upAt, String[] bias) {
         String add0 = bias == null ? "" : ".add(" + bias[0] + ")";
         String add1 = bias == null ? "" : ".add(" + bias[1] + ")";
         if (layout == Layout.INTERLEAVED) {
@@ -153,8 +157,8 @@ final class SwiGluKernels {
                     + "FloatVector g = v0.rearrange(EVEN).blend(v1.rearrange(EVEN), HIGH);\n"
                     + "FloatVector u = v0.rearrange(ODD).blend(v1.rearrange(ODD), HIGH);\n";
         }
-        return "FloatVector g = FloatVector.fromArray(S, y, yb + " + layout.gateIndex(0, half) + " + j)" + add0 + ";\n"
-                + "FloatVector u = FloatVector.fromArray(S, y, yb + " + layout.upIndex(0, half) + " + j)" + add1 + ";\n";
+        return "FloatVector g = FloatVector.fromArray(S, y, yb + " + gateAt + " + j)" + add0 + ";\n"
+                + "FloatVector u = FloatVector.fromArray(S, y, yb + " + upAt + " + j)" + add1 + ";\n";
     }
 
     static KernelSource backward(Gen g) {
@@ -202,6 +206,10 @@ final class SwiGluKernels {
         int tail = half % g.species().lanes();
         List<String> steps = new ArrayList<>();
         steps.add(bias >= 0 ? "split the rows across threads in chunks of " + DB_ROWS + " rows" : "split the rows across threads");
+        if (bias >= 0) {
+            steps.add("two rows at a time side by side (the last of a chunk one by one), each vector of the bias and of the"
+                    + " chunk's db sums loaded once for the two");
+        }
         if (fp8) {
             steps.add("per row: y rounded to f8e4m3 as stored, into a row of scratch, by a method compiled on its own");
         }
@@ -270,20 +278,20 @@ final class SwiGluKernels {
             // refused to inline sigmoid, boxed its vectors (64 MiB of garbage per call at [512, 22016])
             // and ran 20x slower. Rounded apart (the launcher keeps *Alone methods out of their
             // callers), each loop stays well inside the budget.
-            k.helper("void", "roundRowAlone", Gen.params("float[] y", "int at", "float[] q"), """
+            k.helper("void", "roundRowAlone", Gen.params("float[] y", "int at", "float[] q", "int qAt"), """
                     int j = 0;
                     for (; j <= W - L; j += L) {
-                        VectorMath.e4m3(FloatVector.fromArray(S, y, at + j)).intoArray(q, j);
+                        VectorMath.e4m3(FloatVector.fromArray(S, y, at + j)).intoArray(q, qAt + j);
                     }
                     for (; j < W; j++) {
-                        q[j] = Rounding.e4m3(y[at + j]);
+                        q[qAt + j] = Rounding.e4m3(y[at + j]);
                     }
                     """);
         }
         // Where gate and up are read: the row of y as passed, or its rounded copy.
         String src = fp8 ? "q" : "y";
         String at = fp8 ? "" : "r * W + ";
-        String rowStart = (fp8 ? "roundRowAlone(y, r * W, q);\n" : "") + (weights >= 0 ? """
+        String rowStart = (fp8 ? "roundRowAlone(y, r * W, q, 0);\n" : "") + (weights >= 0 ? """
                 final FloatVector wv = FloatVector.broadcast(S, extra[r]);
                 FloatVector dw = FloatVector.zero(S);
                 """ : bias >= 0 ? "final int p = r / DB_ROWS * W; // this row's chunk in partial (second)\n" : "");
@@ -305,42 +313,85 @@ final class SwiGluKernels {
                 second[r] = sum;
                 """.formatted(JavaText.nested(tail == 0 ? "" : scalarTail(glu, src, at, bias >= 0, true), 0))
                 : tail == 0 ? "" : scalarTail(glu, src, at, bias >= 0, false);
+        String[] biasPerRow = bias >= 0 ? biasTerms(glu.layout(), "extra", "GO", "UO", false) : null;
+        if (bias >= 0) {
+            // As in the forward kernel, rows side by side share each vector of the bias, and each
+            // vector of their chunk's db sums is loaded and stored once for them, their terms added
+            // in row order as before (the same bits). Two rows, not four: the backward has five
+            // streams a row, and four rows of them side by side ran slower even without a bias. A
+            // band never straddles two chunks: chunks start at multiples of DB_ROWS, which
+            // BACK_BAND divides.
+            k.constant("BAND", Integer.toString(BACK_BAND));
+            String bandAt = fp8 ? "t * W + " : "r * W + ";
+            k.helper("void", "bandAlone", Gen.params("float[] g", "float[] y", "float[] extra", "float[] dy", "float[] second",
+                    "float[] q", "int r0"), """
+                    %1$s
+                    final int p = r0 / DB_ROWS * W; // the band's chunk in partial (second)
+                    for (int j = 0; j <= I - L; j += L) {
+                        %2$s
+                        FloatVector sumGate = FloatVector.fromArray(S, second, p + j);
+                        FloatVector sumUp = FloatVector.fromArray(S, second, p + I + j);
+                        for (int t = 0; t < BAND; t++) {
+                            final int r = r0 + t;
+                            %3$s
+                            sumGate = sumGate.add(dGate);
+                            sumUp = sumUp.add(dUp);
+                        }
+                        sumGate.intoArray(second, p + j);
+                        sumUp.intoArray(second, p + I + j);
+                    }
+                    %4$s
+                    """.formatted(fp8 ? "for (int t = 0; t < BAND; t++) {\n    roundRowAlone(y, (r0 + t) * W, q, t * W);\n}" : "",
+                    JavaText.nested(biasLoads(glu.layout(), "extra", "GO", "UO"), 4),
+                    JavaText.nested(backwardStep(glu, src, bandAt, biasTerms(glu.layout(), "extra", "GO", "UO", true), false), 8),
+                    tail == 0 ? "" : JavaText.nested("for (int t = 0; t < BAND; t++) {\n    final int r = r0 + t;\n    "
+                            + JavaText.nested(scalarTail(glu, src, bandAt, true, false), 4) + "\n}", 0)));
+        }
+        // The fp8 scratch: a rounded row of y, or a band's rows; null without fp8.
+        String scratch = "final float[] q = " + (!fp8 ? "null" : "new float[" + (bias >= 0 ? "BAND * W" : "W") + "]") + ";";
         k.helper("void", "rows", Gen.params("float[] g", "float[] y", "float[] extra", "float[] dy", "float[] second",
                 "int from", "int to"), """
                 %1$s
-                for (int r = from; r < to; r++) {
-                    %2$s
+                int r = from;
+                %2$s
+                for (; r < to; r++) {
+                    %3$s
                     for (int j = 0; j <= I - L; j += L) {
-                        %3$s
                         %4$s
+                        %5$s
                     }
-                    %5$s
+                    %6$s
                 }
-                """.formatted(fp8 ? "final float[] q = new float[W];" : "", JavaText.nested(rowStart, 4),
-                JavaText.nested(backwardStep(glu, src, at, bias >= 0, weights >= 0), 8), JavaText.nested(accumulate, 8), JavaText.nested(rowEnd, 4)));
+                """.formatted(fp8 || bias >= 0 ? scratch : "",
+                bias >= 0 ? "for (; r + BAND <= to; r += BAND) {\n    bandAlone(g, y, extra, dy, second, q, r);\n}" : "",
+                JavaText.nested(rowStart, 4), JavaText.nested(backwardStep(glu, src, at, biasPerRow, weights >= 0), 8),
+                JavaText.nested(accumulate, 8), JavaText.nested(rowEnd, 4)));
         return k.build();
     }
 
+    /** Rows side by side in the bias backward's {@code bandAlone}. */
+    private static final int BACK_BAND = 2;
+
     /**
      * One vector of columns of row r from column j: gate and up read from {@code src} at {@code at}
-     * (the row's start) plus their column, dy written; leaves gate, up, s, gr, dGate and dUp for db
-     * and dw.
+     * (the row's start) plus their column, {@code bias} (two terms from {@link #biasTerms}, or null)
+     * added, dy written; leaves gate, up, s, gr, dGate and dUp for db and dw.
      */
-    private static String backwardStep(Glu glu, String src, String at, boolean bias, boolean weights) {
+    private static String backwardStep(Glu glu, String src, String at, String[] bias, boolean weights) {
         StringBuilder t = new StringBuilder();
         if (glu.layout() == Layout.INTERLEAVED) {
             for (int v = 0; v < 2; v++) {
                 String col = "2 * j" + (v == 0 ? "" : " + L");
                 t.append("FloatVector v").append(v).append(" = FloatVector.fromArray(S, ").append(src).append(", ").append(at).append(col)
-                        .append(")").append(bias ? ".add(FloatVector.fromArray(S, extra, " + col + "))" : "").append(";\n");
+                        .append(")").append(bias != null ? ".add(" + bias[v] + ")" : "").append(";\n");
             }
             t.append("FloatVector gate = v0.rearrange(EVEN).blend(v1.rearrange(EVEN), HIGH);\n");
             t.append("FloatVector up = v0.rearrange(ODD).blend(v1.rearrange(ODD), HIGH);\n");
         } else {
-            for (String[] side : new String[][] {{"gate", "GO"}, {"up", "UO"}}) {
-                String col = side[1] + " + j";
-                t.append("FloatVector ").append(side[0]).append(" = FloatVector.fromArray(S, ").append(src).append(", ").append(at)
-                        .append(col).append(")").append(bias ? ".add(FloatVector.fromArray(S, extra, " + col + "))" : "").append(";\n");
+            String[][] sides = {{"gate", "GO"}, {"up", "UO"}};
+            for (int v = 0; v < 2; v++) {
+                t.append("FloatVector ").append(sides[v][0]).append(" = FloatVector.fromArray(S, ").append(src).append(", ").append(at)
+                        .append(sides[v][1]).append(" + j)").append(bias != null ? ".add(" + bias[v] + ")" : "").append(";\n");
             }
         }
         boolean limit = glu.limit().isPresent();
