@@ -26,6 +26,7 @@ final class JavaText {
             "Parallel", ClassName.get("dev.fusec.runtime", "Parallel"),
             "Packing", ClassName.get("dev.fusec.runtime", "Packing"),
             "Rounding", ClassName.get("dev.fusec.runtime", "Rounding"),
+            "Scratch", ClassName.get("dev.fusec.runtime", "Scratch"),
             "VectorMath", ClassName.get("dev.fusec.runtime", "VectorMath"));
     private static final Pattern TYPE = Pattern.compile("\\b(" + String.join("|", TYPES.keySet()) + ")\\b");
 

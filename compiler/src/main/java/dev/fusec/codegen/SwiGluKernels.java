@@ -244,7 +244,7 @@ final class SwiGluKernels {
             // written by the one thread that walks the chunk; then the chunks in order, in double.
             k.constant("DB_ROWS", Integer.toString(DB_ROWS));
             run.append("final int chunks = (rows + DB_ROWS - 1) / DB_ROWS;\n");
-            run.append("final float[] partial = new float[chunks * W];\n");
+            run.append("final float[] partial = Scratch.zeroed(chunks * W);\n");
             run.append("par.forRange(chunks, 1, (c0, c1) -> rows(g, y, extra, dy, partial, c0 * DB_ROWS, Math.min(rows, c1 * DB_ROWS)));\n");
             run.append("par.forRange((I + L - 1) / L, 1, (c0, c1) -> sumChunks(partial, second, chunks, c0 * L, Math.min(I, c1 * L)));\n");
         } else {
@@ -347,8 +347,9 @@ final class SwiGluKernels {
                     tail == 0 ? "" : JavaText.nested("for (int t = 0; t < BAND; t++) {\n    final int r = r0 + t;\n    "
                             + JavaText.nested(scalarTail(glu, src, bandAt, true, false), 4) + "\n}", 0)));
         }
-        // The fp8 scratch: a rounded row of y, or a band's rows; null without fp8.
-        String scratch = "final float[] q = " + (!fp8 ? "null" : "new float[" + (bias >= 0 ? "BAND * W" : "W") + "]") + ";";
+        // The fp8 scratch: a rounded row of y, or a band's rows, kept by the thread that walks them;
+        // null without fp8.
+        String scratch = "final float[] q = " + (!fp8 ? "null" : "Scratch.rows(" + (bias >= 0 ? "BAND * W" : "W") + ")") + ";";
         k.helper("void", "rows", Gen.params("float[] g", "float[] y", "float[] extra", "float[] dy", "float[] second",
                 "int from", "int to"), """
                 %1$s

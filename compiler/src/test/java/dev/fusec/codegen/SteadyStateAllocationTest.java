@@ -27,9 +27,9 @@ import org.junit.jupiter.params.provider.CsvSource;
  * array per vector, some 100 bytes per 16 floats, and the kernel runs 10-20x slower. C2 refuses
  * to inline once a compilation has made about 18,000 parser nodes (NodeCountInliningCutoff), which
  * the fp8 backward kernels passed before their rounding got a method of its own (64 MiB of garbage
- * per call at [512, 22016]). What a kernel may allocate is per row or per chunk of rows (the
- * rounded row of fp8 inputs, db's per-chunk sums, the dw lanes), so the bound is one byte per
- * element of the outputs: boxing makes several.
+ * per call at [512, 22016]). What a kernel may allocate is per row or per chunk of rows (the dw
+ * lanes, small per-piece buffers; the fp8 rows and db's per-chunk sums come from the thread's
+ * {@code Scratch}), so the bound is one byte per element of the outputs: boxing makes several.
  *
  * <p>The run uses the JVM options of the test command (pom.xml), which are the launcher's: kernels
  * compiled in the foreground after a hundredth of the usual calls, VectorMath always inlined, and
