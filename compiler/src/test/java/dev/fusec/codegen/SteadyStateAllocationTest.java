@@ -52,23 +52,39 @@ class SteadyStateAllocationTest {
         Executor ex = cg.executor(binding);
         ThreadMXBean threads = (ThreadMXBean) ManagementFactory.getThreadMXBean();
         long outputElements = 0;
-        long least = Long.MAX_VALUE;
+        long least;
         try (Parallel par = new Parallel(1)) { // one thread: every kernel runs on this one
             for (Tensor t : cg.run(ex, in, binding, par).values()) {
                 outputElements += t.data().length;
             }
-            for (int i = 0; i < WARMUP_RUNS; i++) {
-                cg.run(ex, in, binding, par);
-            }
-            for (int i = 0; i < 5; i++) {
-                long before = threads.getCurrentThreadAllocatedBytes();
-                cg.run(ex, in, binding, par);
-                least = Math.min(least, threads.getCurrentThreadAllocatedBytes() - before);
+            least = leastAfterWarmUp(cg, ex, in, binding, par, threads);
+            if (least >= outputElements) {
+                // Once in 13 runs of this test (2026-12-04), all five measured runs of the backward
+                // graph allocated 2.8-3.4 MB, and the next run of the test passed: a kernel the JIT
+                // was still recompiling, by the look of it. What a kernel allocates because of its
+                // code (boxing) does not stop with more runs, so a second look after another
+                // warm-up tells the two apart.
+                least = leastAfterWarmUp(cg, ex, in, binding, par, threads);
             }
         }
         assertTrue(least < outputElements, family + " kernels at I = " + half + " allocated " + least
                 + " bytes in one run, for " + outputElements + " output elements: a kernel boxes its vectors "
                 + "(bench/jit-check on such a graph lists the calls C2 refused to inline)");
+    }
+
+    /** The least a run allocates on this thread, of five after {@link #WARMUP_RUNS} runs. */
+    private static long leastAfterWarmUp(CompiledGraph cg, Executor ex, Map<String, Tensor> in, Map<String, Long> binding,
+                                         Parallel par, ThreadMXBean threads) {
+        for (int i = 0; i < WARMUP_RUNS; i++) {
+            cg.run(ex, in, binding, par);
+        }
+        long least = Long.MAX_VALUE;
+        for (int i = 0; i < 5; i++) {
+            long before = threads.getCurrentThreadAllocatedBytes();
+            cg.run(ex, in, binding, par);
+            least = Math.min(least, threads.getCurrentThreadAllocatedBytes() - before);
+        }
+        return least;
     }
 
     /** Every backward op in every layout, with and without clamp and fp8 input store. */
