@@ -98,7 +98,7 @@ final class ElementwiseKernels {
         KernelClass k = g.start("view the result as [" + rows + ", " + cols + "]; operand a is " + ra + ", b is " + rb
                         + " (FULL: same shape, ROW: one row repeated, PER_ROW: one value per row, SCALAR: one value)",
                 "split the rows across threads; per row, a vector loop over the columns with a masked tail"
-                        + (band ? "; " + SwiGluKernels.BAND + " rows at a time side by side (the rest one by one), each vector of the"
+                        + (band ? "; " + Bands.ROWS + " rows at a time side by side (the rest one by one), each vector of the"
                                 + " repeated row loaded once for them" : ""));
         k.run(g.arrays() + "final int rows = " + rows + ";\n"
                 + "final int cols = " + cols + ";\n"
@@ -113,27 +113,19 @@ final class ElementwiseKernels {
         if (band) {
             // As in the bias SwiGLU: a repeated row of more than L1 was read again from L2 for every
             // row; a band of rows shares each of its vectors.
-            k.constant("BAND", Integer.toString(SwiGluKernels.BAND));
+            k.constant("BAND", Integer.toString(Bands.ROWS));
             k.helper("void", "band", Gen.params("float[] a", "float[] b", "float[] out", "int cols", "int r0"), """
                     int j = 0;
                     for (; j <= cols - L; j += L) {
                         %1$s
-                        for (int q = 0; q < BAND; q++) {
-                            final int r = r0 + q;
-                            %2$s
-                            %3$s.%4$s(%5$s).intoArray(out, base + j);
-                        }
+                        %2$s
                     }
-                    for (int q = 0; q < BAND; q++) {
-                        final int r = r0 + q;
-                        %6$s
-                        %7$s
-                    }
+                    %3$s
                     """.formatted((ra == Role.ROW ? "final FloatVector ar = " + load("a", ra, false) + ";\n" : "")
                             + (rb == Role.ROW ? "final FloatVector br = " + load("b", rb, false) + ";\n" : ""),
-                    JavaText.nested(rowStart, 8), ra == Role.ROW ? "ar" : load("a", ra, false), op,
-                    rb == Role.ROW ? "br" : load("b", rb, false), JavaText.nested(rowStart, 4),
-                    JavaText.nested(tail, 4)));
+                    JavaText.nested(Bands.eachRow("q", rowStart + (ra == Role.ROW ? "ar" : load("a", ra, false)) + "." + op + "("
+                            + (rb == Role.ROW ? "br" : load("b", rb, false)) + ").intoArray(out, base + j);"), 4),
+                    Bands.eachRow("q", rowStart + tail)));
         }
         k.helper("void", "apply", Gen.params("float[] a", "float[] b", "float[] out", "int cols", "int from", "int to"), """
                 int r = from;
@@ -146,7 +138,7 @@ final class ElementwiseKernels {
                     }
                     %6$s
                 }
-                """.formatted(band ? "for (; r + BAND <= to; r += BAND) {\n    band(a, b, out, cols, r);\n}" : "",
+                """.formatted(band ? Bands.whole("band(a, b, out, cols, r)") : "",
                 JavaText.nested(rowStart, 4), load("a", ra, false), op, load("b", rb, false),
                 JavaText.nested(tail, 4)));
         return k.build();

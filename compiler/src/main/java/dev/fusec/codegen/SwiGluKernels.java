@@ -34,7 +34,7 @@ final class SwiGluKernels {
         Layout layout = p.glu().layout();
         List<String> steps = new ArrayList<>(List.of("split the rows of y [.., " + width + "] across threads"));
         if (p.bias() != null) {
-            steps.add("four rows at a time side by side (the rest one by one), each vector of the bias loaded once for the four");
+            steps.add(Bands.ROWS + " rows at a time side by side (the rest one by one), each vector of the bias loaded once for them");
         }
         steps.add("per row: " + (layout == Layout.INTERLEAVED
                         ? "load two vectors of (gate, up) pairs and separate them with lane shuffles"
@@ -81,24 +81,18 @@ final class SwiGluKernels {
         String rowStart = "final int yb = r * W;\nfinal int ob = r * I;\n";
         String weightVector = p.weights() != null ? "final FloatVector ws = FloatVector.broadcast(S, w[r]);\n" : "";
         if (hasBias) {
-            // The bias row (2I floats) does not fit in L1 and was read again from L2 for every row:
-            // bias_swiglu on [2048, 22016] ran 0.63-0.70 ns per element from memory against plain
-            // SwiGLU's 0.43. Four rows side by side share each bias vector and run at 0.39-0.48.
-            k.constant("BAND", Integer.toString(BAND));
+            // The bias row (2I floats) does not fit in L1 and was read again from L2 for every row.
+            k.constant("BAND", Integer.toString(Bands.ROWS));
             k.helper("void", "bandAlone", Gen.params("float[] y", "float[] bias", "float[] w", "float[] out", "int r0"), """
                     for (int j = 0; j <= I - L; j += L) {
                         %1$s
-                        for (int q = 0; q < BAND; q++) {
-                            final int r = r0 + q;
-                            %2$s
-                            %3$s
-                        }
+                        %2$s
                     }
-                    %4$s
-                    """.formatted(JavaText.nested(biasLoads(layout, "bias", go, uo), 4), JavaText.nested(rowStart, 8),
-                    JavaText.nested(weightVector + forwardLoads(layout, go, uo, biasTerms(layout, "bias", go, uo, true)) + clampV + store, 8),
-                    rowTail.isEmpty() ? "" : JavaText.nested("for (int q = 0; q < BAND; q++) {\n    final int r = r0 + q;\n    "
-                            + JavaText.nested(rowStart, 4) + "\n    " + JavaText.nested(rowTail, 4) + "\n}", 0)));
+                    %3$s
+                    """.formatted(JavaText.nested(biasLoads(layout, "bias", go, uo), 4),
+                    JavaText.nested(Bands.eachRow("q", rowStart + weightVector
+                            + forwardLoads(layout, go, uo, biasTerms(layout, "bias", go, uo, true)) + clampV + store), 4),
+                    rowTail.isEmpty() ? "" : Bands.eachRow("q", rowStart + rowTail)));
         }
         k.helper("void", "apply", Gen.params("float[] y", "float[] bias", "float[] w", "float[] out", "int from", "int to"), """
                 int r = from;
@@ -111,14 +105,11 @@ final class SwiGluKernels {
                     }
                     %5$s
                 }
-                """.formatted(hasBias ? "for (; r + BAND <= to; r += BAND) {\n    bandAlone(y, bias, w, out, r);\n}" : "",
+                """.formatted(hasBias ? Bands.whole("bandAlone(y, bias, w, out, r)") : "",
                 JavaText.nested(rowStart, 4), JavaText.nested(weightVector, 4),
                 JavaText.nested(rowVector, 8), JavaText.nested(rowTail, 4)));
         return k.build();
     }
-
-    /** Rows side by side in {@code bandAlone}, sharing each vector of the bias (and in the elementwise kernels' bands). */
-    static final int BAND = 4;
 
     /**
      * What each of the two vectors a step loads from y adds: the bias vectors at its columns, from
@@ -207,8 +198,8 @@ final class SwiGluKernels {
         List<String> steps = new ArrayList<>();
         steps.add(bias >= 0 ? "split the rows across threads in chunks of " + DB_ROWS + " rows" : "split the rows across threads");
         if (bias >= 0) {
-            steps.add("two rows at a time side by side (the last of a chunk one by one), each vector of the bias and of the"
-                    + " chunk's db sums loaded once for the two");
+            steps.add(BACK_BAND + " rows at a time side by side (the last of a chunk one by one), each vector of the bias and of"
+                    + " the chunk's db sums loaded once for them");
         }
         if (fp8) {
             steps.add("per row: y rounded to f8e4m3 as stored, into a row of scratch, by a method compiled on its own");
@@ -331,21 +322,16 @@ final class SwiGluKernels {
                         %2$s
                         FloatVector sumGate = FloatVector.fromArray(S, second, p + j);
                         FloatVector sumUp = FloatVector.fromArray(S, second, p + I + j);
-                        for (int t = 0; t < BAND; t++) {
-                            final int r = r0 + t;
-                            %3$s
-                            sumGate = sumGate.add(dGate);
-                            sumUp = sumUp.add(dUp);
-                        }
+                        %3$s
                         sumGate.intoArray(second, p + j);
                         sumUp.intoArray(second, p + I + j);
                     }
                     %4$s
                     """.formatted(fp8 ? "for (int t = 0; t < BAND; t++) {\n    roundRowAlone(y, (r0 + t) * W, q, t * W);\n}" : "",
                     JavaText.nested(biasLoads(glu.layout(), "extra", "GO", "UO"), 4),
-                    JavaText.nested(backwardStep(glu, src, bandAt, biasTerms(glu.layout(), "extra", "GO", "UO", true), false), 8),
-                    tail == 0 ? "" : JavaText.nested("for (int t = 0; t < BAND; t++) {\n    final int r = r0 + t;\n    "
-                            + JavaText.nested(scalarTail(glu, src, bandAt, true, false), 4) + "\n}", 0)));
+                    JavaText.nested(Bands.eachRow("t", backwardStep(glu, src, bandAt, biasTerms(glu.layout(), "extra", "GO", "UO", true), false)
+                            + "sumGate = sumGate.add(dGate);\nsumUp = sumUp.add(dUp);"), 4),
+                    tail == 0 ? "" : Bands.eachRow("t", scalarTail(glu, src, bandAt, true, false))));
         }
         // The fp8 scratch: a rounded row of y, or a band's rows, kept by the thread that walks them;
         // null without fp8.
@@ -364,7 +350,7 @@ final class SwiGluKernels {
                     %6$s
                 }
                 """.formatted(fp8 || bias >= 0 ? scratch : "",
-                bias >= 0 ? "for (; r + BAND <= to; r += BAND) {\n    bandAlone(g, y, extra, dy, second, q, r);\n}" : "",
+                bias >= 0 ? Bands.whole("bandAlone(g, y, extra, dy, second, q, r)") : "",
                 JavaText.nested(rowStart, 4), JavaText.nested(backwardStep(glu, src, at, biasPerRow, weights >= 0), 8),
                 JavaText.nested(accumulate, 8), JavaText.nested(rowEnd, 4)));
         return k.build();
