@@ -1,7 +1,37 @@
 #!/usr/bin/env python3
-"""Renders `fusec bench --json` lines (bench/run-suite's output) as the README's markdown table."""
+"""Renders `fusec bench --json` lines (bench/run-suite's output) as the README's markdown table. Ratios are
+taken round by round, as `fusec bench` takes its speed-up, with the 95% interval in parentheses."""
 import json
+import math
 import sys
+
+
+def interval_rank(n):
+    """The 1-based rank k of the 95% distribution-free interval for a median (fusec's SpeedUp.intervalRank)."""
+    below, k = 0.0, 0
+    for i in range(n):
+        below += math.exp(math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1) + n * math.log(0.5))
+        if below > 0.025:
+            break
+        k = i + 1
+    return k
+
+
+def paired(base, mode):
+    """How much faster `mode` ran than `base`: the median of per-round ratios, and a 95% interval (or None).
+    Falls back to the ratio of the medians for results written before fusec kept every round."""
+    if "round_ms" not in base or "round_ms" not in mode:
+        return base["median_ms"] / mode["median_ms"], None
+    ratios = sorted(b / m for b, m in zip(base["round_ms"], mode["round_ms"]))
+    n = len(ratios)
+    median = ratios[n // 2] if n % 2 else (ratios[n // 2 - 1] + ratios[n // 2]) / 2
+    k = interval_rank(n)
+    return median, ((ratios[k - 1], ratios[n - k]) if k else None)
+
+
+def ratio(base, mode):
+    median, interval = paired(base, mode)
+    return f"{median:.2f}x" + (f" ({interval[0]:.2f}-{interval[1]:.2f})" if interval else "")
 
 
 def main(path):
@@ -20,9 +50,10 @@ def main(path):
         def ms(r):
             return f'{r["median_ms"]:.2f}' if r else "-"
 
-        vs_ort = f'{ort["median_ms"] / fused["median_ms"]:.2f}x' if ort else "-"
+        vs_ort = ratio(ort, fused) if ort else "-"
+        vs_unfused = ratio(unfused, fused)
         print(f'| {c["graph"]} | {c["dims"].get("T", "-")} | {c["threads"]} | {c["bound"]} | {ms(fused)} | {ms(unfused)} '
-              f'| {ms(ort)} | {unfused["median_ms"] / fused["median_ms"]:.2f}x | {vs_ort} '
+              f'| {ms(ort)} | {vs_unfused} | {vs_ort} '
               f'| {fused["pct_of_limit"]:.0f}% | {(format(ort["pct_of_limit"], ".0f") + "%") if ort else "-"} '
               f'| {live(fused)} |')
     seen = {}

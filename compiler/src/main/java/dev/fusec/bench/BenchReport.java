@@ -1,6 +1,7 @@
 package dev.fusec.bench;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -26,17 +27,20 @@ public final class BenchReport {
             sb.append(String.format(Locale.ROOT, "live: STREAM triad between the modes, median of the rounds: %.1f GB/s%n",
                     r.liveMemGbps()));
         }
-        sb.append(String.format(Locale.ROOT, "%-9s %10s %10s %10s %9s %9s %9s %12s %9s %13s%n", "mode", "median ms", "min ms", "max ms",
-                "GB/s", "GFLOP/s", "speed-up", "% of limit", "% of live", "max rel diff"));
+        sb.append(String.format(Locale.ROOT, "%-9s %10s %10s %10s %9s %9s %9s %12s %12s %9s %13s%n", "mode", "median ms", "min ms", "max ms",
+                "GB/s", "GFLOP/s", "speed-up", "95% interval", "% of limit", "% of live", "max rel diff"));
         for (Benchmark.Row row : r.rows()) {
-            sb.append(String.format(Locale.ROOT, "%-9s %10.3f %10.3f %10.3f %9.2f %9.2f %8.2fx %8.1f%% %-3s %9s %13.2e%n",
-                    row.mode(), row.medianMs(), row.minMs(), row.maxMs(), row.gbps(), row.gflops(), row.speedup(),
+            SpeedUp s = row.speedup();
+            sb.append(String.format(Locale.ROOT, "%-9s %10.3f %10.3f %10.3f %9.2f %9.2f %8.2fx %12s %8.1f%% %-3s %9s %13.2e%n",
+                    row.mode(), row.medianMs(), row.minMs(), row.maxMs(), row.gbps(), row.gflops(), s.median(),
+                    s.hasInterval() ? String.format(Locale.ROOT, "%.2f-%.2fx", s.low(), s.high()) : "-",
                     row.pctOfLimit(), r.memoryBound() ? "mem" : "fma",
                     r.memoryBound() ? String.format(Locale.ROOT, "%.1f%%", row.pctOfLive()) : "-", row.maxRelDiff()));
         }
         r.notRun().forEach((mode, reason) -> sb.append(String.format(Locale.ROOT, "%-9s %s%n", mode, reason)));
-        sb.append("(speed-up is over unfused; % of live is of the triad timed in the same rounds; max rel diff is against unfused's\n"
-                + " outputs, relative to their largest magnitude)\n");
+        sb.append("(speed-up is over unfused: the median of unfused's time over this mode's in the same round, with a 95% interval\n"
+                + " for it when there are at least " + SpeedUp.MIN_ROUNDS_FOR_INTERVAL + " runs; % of live is of the triad timed in the same"
+                + " rounds; max rel diff is\n against unfused's outputs, relative to their largest magnitude)\n");
         return sb.toString();
     }
 
@@ -45,10 +49,12 @@ public final class BenchReport {
         List<String> rows = new ArrayList<>();
         for (Benchmark.Row row : r.rows()) {
             rows.add(String.format(Locale.ROOT, "{\"mode\": \"%s\", \"median_ms\": %.4f, \"min_ms\": %.4f, \"max_ms\": %.4f, "
-                            + "\"gbps\": %.3f, \"gflops\": %.3f, \"speedup\": %.4f, \"pct_of_limit\": %.2f, \"pct_of_live_limit\": %s, "
-                            + "\"max_rel_diff\": %.3e}",
-                    row.mode(), row.medianMs(), row.minMs(), row.maxMs(), row.gbps(), row.gflops(), row.speedup(),
-                    row.pctOfLimit(), number(row.pctOfLive(), "%.2f"), row.maxRelDiff()));
+                            + "\"gbps\": %.3f, \"gflops\": %.3f, \"speedup\": %.4f, \"speedup_interval\": %s, \"pct_of_limit\": %.2f, "
+                            + "\"pct_of_live_limit\": %s, \"max_rel_diff\": %.3e, \"round_ms\": [%s]}",
+                    row.mode(), row.medianMs(), row.minMs(), row.maxMs(), row.gbps(), row.gflops(), row.speedup().median(),
+                    row.speedup().hasInterval() ? String.format(Locale.ROOT, "[%.4f, %.4f]", row.speedup().low(), row.speedup().high()) : "null",
+                    row.pctOfLimit(), number(row.pctOfLive(), "%.2f"), row.maxRelDiff(), Arrays.stream(row.roundMs())
+                            .mapToObj(ms -> String.format(Locale.ROOT, "%.6g", ms)).collect(Collectors.joining(", "))));
         }
         String dims = r.dims().entrySet().stream().map(e -> "\"" + e.getKey() + "\": " + e.getValue())
                 .collect(Collectors.joining(", ", "{", "}"));

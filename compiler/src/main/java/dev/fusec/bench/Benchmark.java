@@ -35,7 +35,10 @@ import java.util.Map;
  *   <li>bytes and FLOPs are counted from shapes (compulsory traffic: every input read once, every
  *       output written once), the same for every mode, and compared with the limit that binds;</li>
  *   <li>a memory-bound graph also gets a live limit: one STREAM triad pass at the start of every
- *       round, so the rows can be set against what the memory system gave in the same rounds.</li>
+ *       round, so the rows can be set against what the memory system gave in the same rounds;</li>
+ *   <li>a mode's speed-up over unfused is taken round by round ({@link SpeedUp}): the median of the
+ *       ratios of times from the same round, with a 95% interval, so a difference of a few percent
+ *       between two modes that stream the same bytes can be told from the noise.</li>
  * </ol>
  */
 public final class Benchmark {
@@ -55,9 +58,13 @@ public final class Benchmark {
         void close();
     }
 
-    /** One mode's times; {@code pctOfLive} is NaN unless the graph is memory-bound. */
+    /**
+     * One mode's times; {@code speedup} is over unfused, from the rounds that timed both;
+     * {@code pctOfLive} is NaN unless the graph is memory-bound; {@code roundMs} is every timed run,
+     * in round order (the same index is the same round in every row).
+     */
     public record Row(String mode, double medianMs, double minMs, double maxMs, double gbps, double gflops,
-                      double speedup, double pctOfLimit, double pctOfLive, double maxRelDiff) {}
+                      SpeedUp speedup, double pctOfLimit, double pctOfLive, double maxRelDiff, double[] roundMs) {}
 
     /**
      * {@code liveMemGbps}: for a memory-bound graph, the median of the STREAM triad passes timed
@@ -184,7 +191,6 @@ public final class Benchmark {
             }
             Map<String, Tensor> reference = runners.get(1).outputs();
             double liveGbps = memoryBound ? median(live) : Double.NaN;
-            double unfusedMedian = median(times[1]);
             List<Row> rows = new ArrayList<>();
             for (int i = 0; i < runners.size(); i++) {
                 double med = median(times[i]);
@@ -192,8 +198,8 @@ public final class Benchmark {
                 double gflops = flops / med / 1e6;
                 double pct = 100 * (memoryBound ? gbps / limits.memGbps() : gflops / limits.peakGflops());
                 rows.add(new Row(runners.get(i).mode(), med, Arrays.stream(times[i]).min().orElse(0),
-                        Arrays.stream(times[i]).max().orElse(0), gbps, gflops, unfusedMedian / med, pct, 100 * gbps / liveGbps,
-                        maxRelDiff(runners.get(i).outputs(), reference)));
+                        Arrays.stream(times[i]).max().orElse(0), gbps, gflops, SpeedUp.of(times[1], times[i]), pct, 100 * gbps / liveGbps,
+                        maxRelDiff(runners.get(i).outputs(), reference), times[i]));
             }
             return new Result(g.name(), new LinkedHashMap<>(dims), s.threads(), copies, inputBytes + outputBytes, flops,
                     memoryBound, limits, liveGbps, rows, s.runs(), warmupRounds, Collections.unmodifiableMap(notRun));

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -42,6 +43,7 @@ class BenchCliTest {
                 "--warmup-ms", "0", "--report", report.toString(), "--save-ort-model", ortModel.toString());
         assertEquals(0, r.code(), r.toString());
         assertTrue(r.out().contains("machine: ") && r.out().contains("GFLOP/s") && r.out().contains("% of limit")
+                && r.out().contains("95% interval") && r.out().contains("with a 95% interval\n for it when there are at least 6 runs")
                 && r.out().contains("% of live") && r.out().contains("live: STREAM triad between the modes"), r.out());
         for (String mode : MODES) {
             Matcher row = Pattern.compile("(?m)^" + mode + " +([0-9.]+) +([0-9.]+) +([0-9.]+) .*%.* ([0-9.e+-]+)$").matcher(r.out());
@@ -60,28 +62,58 @@ class BenchCliTest {
 
     @Test
     void jsonIsOneObjectWithTheFieldsOfTheContract() throws Exception {
-        CliRun r = CliRun.of("bench", ffn().toString(), "--dim", "T=1", "--threads", "1", "--runs", "2", "--warmup", "1",
+        CliRun r = CliRun.of("bench", ffn().toString(), "--dim", "T=1", "--threads", "1", "--runs", "6", "--warmup", "1",
                 "--warmup-ms", "1500", "--json");
         assertEquals(0, r.code(), r.toString());
         String json = r.out().strip();
         assertEquals(1, json.lines().count(), json);
-        assertTrue(json.startsWith("{\"graph\": \"ffn\", \"dims\": {\"T\": 1}, \"threads\": 1, \"runs\": 2, "), json);
+        assertTrue(json.startsWith("{\"graph\": \"ffn\", \"dims\": {\"T\": 1}, \"threads\": 1, \"runs\": 6, "), json);
         // The one warm-up round asked for, and more until 1.5 s have passed: a round of this tiny graph
         // takes milliseconds once compiled.
         Matcher warmup = Pattern.compile("\"warmup_runs\": ([0-9]+), ").matcher(json);
         assertTrue(warmup.find() && Integer.parseInt(warmup.group(1)) > 1, json);
         assertTrue(Pattern.compile("\"limits\": \\{\"mem_gbps\": [0-9.]+, \"peak_gflops\": [0-9.]+").matcher(json).find(), json);
         for (String mode : MODES) {
-            Pattern row = Pattern.compile("\\{\"mode\": \"" + mode + "\", \"median_ms\": [0-9.]+, \"min_ms\": [0-9.]+, "
-                    + "\"max_ms\": [0-9.]+, \"gbps\": [0-9.]+, \"gflops\": [0-9.]+, \"speedup\": [0-9.]+, \"pct_of_limit\": [0-9.]+");
-            assertTrue(row.matcher(json).find(), mode + " in " + json);
+            Matcher row = Pattern.compile("\\{\"mode\": \"" + mode + "\", \"median_ms\": [0-9.]+, \"min_ms\": [0-9.]+, "
+                    + "\"max_ms\": [0-9.]+, \"gbps\": [0-9.]+, \"gflops\": [0-9.]+, \"speedup\": ([0-9.]+), "
+                    + "\"speedup_interval\": \\[([0-9.]+), ([0-9.]+)\\], \"pct_of_limit\": [0-9.]+").matcher(json);
+            assertTrue(row.find(), mode + " in " + json);
+            // Six runs give the widest 95% interval, smallest to largest per-round ratio; it holds the median.
+            double speedup = Double.parseDouble(row.group(1));
+            double low = Double.parseDouble(row.group(2));
+            double high = Double.parseDouble(row.group(3));
+            assertTrue(0 < low && low <= speedup && speedup <= high, row.group());
+            if (mode.equals("unfused")) {
+                assertTrue(low == 1 && high == 1 && speedup == 1, row.group());
+            }
         }
+        // Every run is there, in round order; the speed-up is the median of the per-round ratios.
+        double[] unfused = roundMs(json, "unfused");
+        double[] fused = roundMs(json, "fused");
+        assertEquals(6, fused.length, json);
+        double[] ratios = new double[6];
+        for (int i = 0; i < 6; i++) {
+            ratios[i] = unfused[i] / fused[i];
+        }
+        Arrays.sort(ratios);
+        Matcher speedup = Pattern.compile("\"mode\": \"fused\".*?\"speedup\": ([0-9.]+), \"speedup_interval\": \\[([0-9.]+), ([0-9.]+)\\]")
+                .matcher(json);
+        assertTrue(speedup.find(), json);
+        assertEquals((ratios[2] + ratios[3]) / 2, Double.parseDouble(speedup.group(1)), 2e-3, json);
+        assertEquals(ratios[0], Double.parseDouble(speedup.group(2)), 2e-3, json);
+        assertEquals(ratios[5], Double.parseDouble(speedup.group(3)), 2e-3, json);
         // Decode is memory-bound: a STREAM triad timed between the modes gives each row a live limit too.
         assertTrue(json.contains("\"bound\": \"memory\""), json);
         Matcher live = Pattern.compile("\"live_mem_gbps\": ([0-9.]+), ").matcher(json);
         assertTrue(live.find() && Double.parseDouble(live.group(1)) > 0, json);
         assertEquals(MODES.size(), Pattern.compile("\"pct_of_live_limit\": [0-9.]+, ").matcher(json).results().count(), json);
         assertTrue(json.endsWith("], \"not_run\": {}}"), json);
+    }
+
+    private static double[] roundMs(String json, String mode) {
+        Matcher m = Pattern.compile("\"mode\": \"" + mode + "\".*?\"round_ms\": \\[([0-9., ]+)\\]").matcher(json);
+        assertTrue(m.find(), mode + " in " + json);
+        return Arrays.stream(m.group(1).split(", ")).mapToDouble(Double::parseDouble).toArray();
     }
 
     /** The FFN in bf16, which fusec rounds on every store and ONNX's FLOAT would not: ORT cannot be its peer. */
