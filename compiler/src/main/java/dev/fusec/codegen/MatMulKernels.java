@@ -157,11 +157,8 @@ final class MatMulKernels {
             panel.append("final float[] upTile = new float[MR * L];\n");
             tileArgs.append(", upTile");
         }
-        panel.append(columns(vpr, s));
-        for (int v = 0; v < vpr; v++) {
-            tileArgs.append(", m").append(v);
-        }
         if (s.epilogue() == Epilogue.BIAS) {
+            panel.append(columns(vpr, s));
             for (int v = 0; v < vpr; v++) {
                 tileArgs.append(", bias").append(v);
             }
@@ -181,9 +178,6 @@ final class MatMulKernels {
             params.addAll(List.of("int bOff", "float[] c", "int cOff", "int col"));
             if (s.epilogue() == Epilogue.SWIGLU) {
                 params.add("float[] upTile");
-            }
-            for (int v = 0; v < vpr; v++) {
-                params.add("VectorMask<Float> m" + v);
             }
             if (s.epilogue() == Epilogue.BIAS) {
                 for (int v = 0; v < vpr; v++) {
@@ -275,7 +269,7 @@ final class MatMulKernels {
 
     /** The micro-kernel for {@code rows} rows: accumulators, the k loop, the epilogue. */
     private static String tile(int rows, boolean dual, int vpr, Shape2 s) {
-        StringBuilder t = new StringBuilder();
+        StringBuilder t = new StringBuilder(masks(vpr));
         for (int r = 0; r < rows; r++) {
             for (int v = 0; v < vpr; v++) {
                 t.append("FloatVector c").append(r).append('_').append(v).append(" = FloatVector.zero(S);\n");
@@ -319,7 +313,7 @@ final class MatMulKernels {
      * block and from the stored partial sums after it, and the bias is added after the last block.
      */
     private static String blockedTile(int rows, int vpr, Shape2 s) {
-        StringBuilder t = new StringBuilder();
+        StringBuilder t = new StringBuilder(masks(vpr));
         for (int r = 0; r < rows; r++) {
             for (int v = 0; v < vpr; v++) {
                 t.append("FloatVector c").append(r).append('_').append(v).append(" = k0 == 0 ? FloatVector.zero(S) : FloatVector.fromArray(S, c, cOff + ")
@@ -485,14 +479,25 @@ final class MatMulKernels {
 
     /**
      * For the panel starting at column {@code col}: the mask of each of its VPR vectors (false past
-     * column N) as {@code m<v>}, and with a bias its bias vectors as {@code bias<v>}.
+     * column N) as {@code m<v>}. A method makes its own masks rather than taking them as parameters:
+     * a masked store first asks {@code m.allTrue()}, and on a mask that came in as a parameter C2
+     * knows only the interface, so it compiled that as a virtual call it could not inline, one per
+     * store, with every live vector spilled around it (in `perf`, 1.2% of a prefill tile's samples
+     * were in the called {@code allTrue} alone). A mask made here by {@code indexInRange} has an
+     * exact type, and the test is inlined.
      */
-    private static String columns(int vpr, Shape2 s) {
+    private static String masks(int vpr) {
         StringBuilder t = new StringBuilder();
         for (int v = 0; v < vpr; v++) {
             String at = "col" + (v == 0 ? "" : " + " + v + " * L");
             t.append("final VectorMask<Float> m").append(v).append(" = S.indexInRange(").append(at).append(", N);\n");
         }
+        return t.toString();
+    }
+
+    /** The panel's masks ({@link #masks}) and, with a bias, its bias vectors as {@code bias<v>}. */
+    private static String columns(int vpr, Shape2 s) {
+        StringBuilder t = new StringBuilder(masks(vpr));
         if (s.epilogue() == Epilogue.BIAS) {
             for (int v = 0; v < vpr; v++) {
                 String at = "col" + (v == 0 ? "" : " + " + v + " * L");
