@@ -154,14 +154,11 @@ final class MatMulKernels {
         StringBuilder tileArgs = new StringBuilder("a, i * LDA, b, p * K * PW, c, i * LDC + col, col");
         StringBuilder panel = new StringBuilder("final int col = p * NR;\n");
         if (s.epilogue() == Epilogue.SWIGLU) {
-            panel.append("final float[] upTile = new float[MR * L];\n");
+            panel.append("final float[] upTile = Scratch.rows(MR * L);\n");
             tileArgs.append(", upTile");
         }
         if (s.epilogue() == Epilogue.BIAS) {
-            panel.append(columns(vpr, s));
-            for (int v = 0; v < vpr; v++) {
-                tileArgs.append(", bias").append(v);
-            }
+            tileArgs.append(", bias");
         }
         if (blocked) {
             panel.append("for (int k0 = 0; k0 < K; k0 += KC) {\n");
@@ -180,9 +177,7 @@ final class MatMulKernels {
                 params.add("float[] upTile");
             }
             if (s.epilogue() == Epilogue.BIAS) {
-                for (int v = 0; v < vpr; v++) {
-                    params.add("FloatVector bias" + v);
-                }
+                params.add("float[] bias");
             }
             if (blocked) {
                 k.helper("void", "ktile" + r, concat(params, "int k0", "int k1"), blockedTile(r, vpr, s));
@@ -200,7 +195,7 @@ final class MatMulKernels {
         String pairArgs = "a, b, " + (s.epilogue() == Epilogue.BIAS ? "bias, " : "") + "c, "
                 + (s.epilogue() == Epilogue.SWIGLU ? "upTile, " : "") + "p, p2";
         if (s.epilogue() == Epilogue.SWIGLU) {
-            pair.append("final float[] upTile = new float[PAIR_ROWS * L];\n");
+            pair.append("final float[] upTile = Scratch.rows(PAIR_ROWS * L);\n");
         }
         pair.append("switch (m) {\n");
         for (int r = 2; r < pairRows; r++) {
@@ -269,7 +264,7 @@ final class MatMulKernels {
 
     /** The micro-kernel for {@code rows} rows: accumulators, the k loop, the epilogue. */
     private static String tile(int rows, boolean dual, int vpr, Shape2 s) {
-        StringBuilder t = new StringBuilder(masks(vpr));
+        StringBuilder t = new StringBuilder(columns(vpr, s));
         for (int r = 0; r < rows; r++) {
             for (int v = 0; v < vpr; v++) {
                 t.append("FloatVector c").append(r).append('_').append(v).append(" = FloatVector.zero(S);\n");
@@ -313,7 +308,7 @@ final class MatMulKernels {
      * block and from the stored partial sums after it, and the bias is added after the last block.
      */
     private static String blockedTile(int rows, int vpr, Shape2 s) {
-        StringBuilder t = new StringBuilder(masks(vpr));
+        StringBuilder t = new StringBuilder(columns(vpr, s));
         for (int r = 0; r < rows; r++) {
             for (int v = 0; v < vpr; v++) {
                 t.append("FloatVector c").append(r).append('_').append(v).append(" = k0 == 0 ? FloatVector.zero(S) : FloatVector.fromArray(S, c, cOff + ")
@@ -355,7 +350,7 @@ final class MatMulKernels {
     private static String rowPanels(Shape2 s) {
         boolean swiglu = s.epilogue() == Epilogue.SWIGLU;
         String args = "a, b, " + (s.epilogue() == Epilogue.BIAS ? "bias, " : "") + "c, " + (swiglu ? "upTile, " : "");
-        return (swiglu ? "final float[] upTile = new float[L];\n" : "")
+        return (swiglu ? "final float[] upTile = Scratch.rows(L);\n" : "")
                 + "final int part = (p1 - p0) / " + GROUP + ";\n"
                 + "for (int p = p0; p < p0 + part; p++) {\n"
                 + "    rowTile" + GROUP + "(" + args + "p, part);\n"
@@ -495,7 +490,12 @@ final class MatMulKernels {
         return t.toString();
     }
 
-    /** The panel's masks ({@link #masks}) and, with a bias, its bias vectors as {@code bias<v>}. */
+    /**
+     * The panel's masks ({@link #masks}) and, with a bias, its bias vectors as {@code bias<v>}, loaded
+     * by the method that adds them: a vector passed to a method C2 does not inline is boxed, and a
+     * tile that took its bias vectors as parameters ran its epilogue on vectors of unknown class,
+     * allocating 150 KB per call of a [29, 64] x [64, 96] linear (the allocation test's projections).
+     */
     private static String columns(int vpr, Shape2 s) {
         StringBuilder t = new StringBuilder(masks(vpr));
         if (s.epilogue() == Epilogue.BIAS) {
