@@ -477,7 +477,7 @@ final class MatMulKernels {
      * column N) as {@code m<v>}. A method makes its own masks rather than taking them as parameters:
      * a masked store first asks {@code m.allTrue()}, and on a mask that came in as a parameter C2
      * knows only the interface, so it compiled that as a virtual call it could not inline, one per
-     * store, with every live vector spilled around it (in `perf`, 1.2% of a prefill tile's samples
+     * store, with every live vector spilled around it (in {@code perf}, 1.2% of a prefill tile's samples
      * were in the called {@code allTrue} alone). A mask made here by {@code indexInRange} has an
      * exact type, and the test is inlined.
      */
