@@ -12,9 +12,6 @@ package dev.fusec.runtime;
 public final class Packing {
     private Packing() {}
 
-    /** The calling thread's buffer for {@link #strideRows}. */
-    private static final ThreadLocal<float[]> STRIDED = new ThreadLocal<>();
-
     public static float[] panels(float[] w, int k, int n, int nr, boolean transposed, Parallel par) {
         float[] packed = allocate(n, k, nr, 1);
         par.forRange(panelCount(n, nr), 4, (p0, p1) -> pack(w, packed, k, n, nr, nr, 0, transposed, p0, p1));
@@ -72,24 +69,18 @@ public final class Packing {
      * sets can hold, and the tile runs at two thirds of its speed (measured: 120 vs 196 GFLOP/s for
      * K = 2048 on AVX-512). One extra cache line per row spreads them over the sets.
      *
-     * <p>The copy goes to a buffer kept per calling thread and reused by the next call on that
-     * thread, so it is valid until then (a kernel copies its A at the start of {@code run} and is
+     * <p>The copy goes to a buffer the calling thread keeps ({@link Scratch}) and reuses in its next
+     * call, so it is valid until then (a kernel copies its A at the start of {@code run} and is
      * done with it when {@code run} returns). A fresh array per call cost 1-8 ms for a 11 MiB A
      * (zeroing, page faults, collections) against a 0.6 ms copy; the gap columns are never read.
      */
     public static float[] strideRows(float[] a, int rows, int k, int stride, Parallel par) {
-        int size = Math.multiplyExact(rows, stride);
-        float[] out = STRIDED.get();
-        if (out == null || out.length < size) {
-            out = new float[size];
-            STRIDED.set(out);
-        }
-        float[] dst = out;
+        float[] dst = Scratch.strided(Math.multiplyExact(rows, stride));
         par.forRange(rows, 64, (r0, r1) -> {
             for (int r = r0; r < r1; r++) {
                 System.arraycopy(a, r * k, dst, r * stride, k);
             }
         });
-        return out;
+        return dst;
     }
 }

@@ -30,10 +30,13 @@ class ScratchTest {
     }
 
     @Test
-    void rowsAndSumsAreSeparateBuffersSoAThreadCanHoldBoth() {
+    void rowsSumsAndStridedCopiesAreSeparateBuffersSoAThreadCanHoldAll() {
         float[] sums = Scratch.zeroed(100);
         float[] rows = Scratch.rows(100);
+        float[] strided = Scratch.strided(100);
         assertNotSame(sums, rows);
+        assertNotSame(strided, rows);
+        assertNotSame(strided, sums);
         assertTrue(rows.length >= 100);
         assertSame(rows, Scratch.rows(50));
     }
