@@ -27,6 +27,10 @@ public final class BenchReport {
             sb.append(String.format(Locale.ROOT, "live: STREAM triad between the modes, median of the rounds: %.1f GB/s%n",
                     r.liveMemGbps()));
         }
+        if (r.jitMillisTimed() > 0) {
+            sb.append(String.format(Locale.ROOT, "jit: %d ms of compilation fell in the timed rounds (the JIT was still busy after the warm-up)%n",
+                    r.jitMillisTimed()));
+        }
         sb.append(String.format(Locale.ROOT, "%-9s %10s %10s %10s %9s %9s %9s %12s %12s %9s %13s%n", "mode", "median ms", "min ms", "max ms",
                 "GB/s", "GFLOP/s", "speed-up", "95% interval", "% of limit", "% of live", "max rel diff"));
         for (Benchmark.Row row : r.rows()) {
@@ -60,9 +64,10 @@ public final class BenchReport {
                 .collect(Collectors.joining(", ", "{", "}"));
         return String.format(Locale.ROOT, "{\"graph\": \"%s\", \"dims\": %s, \"threads\": %d, \"runs\": %d, \"warmup_runs\": %d, \"bound\": \"%s\", "
                         + "\"bytes\": %d, \"flops\": %d, \"limits\": {\"mem_gbps\": %.3f, \"peak_gflops\": %.3f, \"cpu\": \"%s\"}, "
-                        + "\"live_mem_gbps\": %s, \"results\": [%s], \"not_run\": {%s}}%n",
+                        + "\"live_mem_gbps\": %s, \"jit_ms_timed\": %s, \"results\": [%s], \"not_run\": {%s}}%n",
                 r.graph(), dims, r.threads(), r.runs(), r.warmup(), r.memoryBound() ? "memory" : "fma", r.bytes(), r.flops(), l.memGbps(),
-                l.peakGflops(), l.cpu().replace("\"", "'"), number(r.liveMemGbps(), "%.3f"), String.join(", ", rows),
+                l.peakGflops(), l.cpu().replace("\"", "'"), number(r.liveMemGbps(), "%.3f"),
+                r.jitMillisTimed() < 0 ? "null" : Long.toString(r.jitMillisTimed()), String.join(", ", rows),
                 r.notRun().entrySet().stream().map(e -> string(e.getKey()) + ": " + string(e.getValue())).collect(Collectors.joining(", ")));
     }
 

@@ -14,12 +14,16 @@ import dev.fusec.runtime.Executor;
 import dev.fusec.runtime.KernelCache;
 import dev.fusec.runtime.Parallel;
 import dev.fusec.runtime.Tensor;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.IntConsumer;
+import java.util.function.LongSupplier;
 
 /**
  * Fused vs unfused (vs peers) on one graph and binding, measured honestly:
@@ -29,7 +33,9 @@ import java.util.Map;
  *   <li>each mode is run once on every copy (weight packing), then warmed up for a number of rounds
  *       and at least a stretch of time, since C2 needs wall time, not calls: on two busy cores a
  *       decode step of 1-2 ms still ran at 20-150 ms in some of its first dozen calls; then a full
- *       collection, so no set-up garbage is collected during the timed rounds. The modes are then
+ *       collection, so no set-up garbage is collected during the timed rounds, and more untimed rounds
+ *       until the JIT has been idle for a while ({@link #settle}), so no compile runs beside the
+ *       first timed rounds (the JIT's time within the timed rounds is reported). The modes are then
  *       timed in interleaved rounds whose order turns (A B C, B C A, C A B), so drift and
  *       neighbours' noise hit every mode alike and no mode always follows the same other one;</li>
  *   <li>bytes and FLOPs are counted from shapes (compulsory traffic: every input read once, every
@@ -43,6 +49,11 @@ import java.util.Map;
  */
 public final class Benchmark {
     private Benchmark() {}
+
+    /** The JIT must have been idle this long (and for a whole round) before the timed rounds start. */
+    private static final long SETTLE_QUIET_MS = 100;
+    /** The settling after the warm-up's collection stops after this many warm-up times even if the JIT is not idle. */
+    private static final long SETTLE_LIMIT_WARMUPS = 4;
 
     /** One way of running the graph: a mode of fusec, or a peer. */
     public interface Runner extends AutoCloseable {
@@ -69,11 +80,12 @@ public final class Benchmark {
     /**
      * {@code liveMemGbps}: for a memory-bound graph, the median of the STREAM triad passes timed
      * between the modes in the same rounds (what the memory system gave while the rows were timed);
-     * NaN otherwise.
+     * NaN otherwise. {@code warmup} counts every untimed round; {@code jitMillisTimed} is the time the
+     * JIT spent compiling while the rounds were timed (-1 where the JVM does not say).
      */
     public record Result(String graph, Map<String, Long> dims, int threads, int copies, long bytes, long flops,
                          boolean memoryBound, MachineLimits limits, double liveMemGbps, List<Row> rows, int runs, int warmup,
-                         Map<String, String> notRun) {}
+                         long jitMillisTimed, Map<String, String> notRun) {}
 
     /** Settings of one benchmark run: {@code warmup} rounds at least, and more until {@code warmupMillis} have passed. */
     public record Settings(int threads, int runs, int warmup, long warmupMillis, long seed, boolean withPeers, KernelCache cache) {}
@@ -166,13 +178,18 @@ public final class Benchmark {
             int warmupRounds = copies;
             for (long end = System.nanoTime() + s.warmupMillis() * 1_000_000L;
                     warmupRounds < s.warmup() || System.nanoTime() < end; warmupRounds++) {
-                for (Runner r : runners) {
-                    r.run(warmupRounds % copies);
-                }
+                untimedRound(runners, probe, par, warmupRounds % copies);
             }
             // Collect the set-up's garbage (random inputs, the ONNX model bytes, interpreter arrays) now:
             // left to G1, its mixed collections landed in timed rounds as 19-27 ms pauses.
             System.gc();
+            // Then settle: a compile on the other core slowed a two-thread decode step's first timed round by 10-40%.
+            if (s.warmupMillis() > 0) {
+                int first = warmupRounds;
+                warmupRounds += settle(i -> untimedRound(runners, probe, par, (first + i) % copies), Benchmark::jitMillis,
+                        System::nanoTime, SETTLE_QUIET_MS * 1_000_000L, SETTLE_LIMIT_WARMUPS * s.warmupMillis() * 1_000_000L);
+            }
+            long jitBefore = jitMillis();
             for (int round = 0; round < s.runs(); round++) {
                 if (probe != null) {
                     live[round] = probe.triad(par);
@@ -186,6 +203,7 @@ public final class Benchmark {
                     times[i][round] = (System.nanoTime() - t0) / 1e6;
                 }
             }
+            long jitDuring = jitBefore < 0 ? -1 : jitMillis() - jitBefore;
             for (Runner r : runners) {
                 r.run(0);
             }
@@ -202,7 +220,7 @@ public final class Benchmark {
                         maxRelDiff(runners.get(i).outputs(), reference), times[i]));
             }
             return new Result(g.name(), new LinkedHashMap<>(dims), s.threads(), copies, inputBytes + outputBytes, flops,
-                    memoryBound, limits, liveGbps, rows, s.runs(), warmupRounds, Collections.unmodifiableMap(notRun));
+                    memoryBound, limits, liveGbps, rows, s.runs(), warmupRounds, jitDuring, Collections.unmodifiableMap(notRun));
         } finally {
             runners.forEach(Runner::close);
         }
@@ -236,6 +254,47 @@ public final class Benchmark {
             public void close() {
             }
         };
+    }
+
+    /**
+     * Runs {@code round} (given its index) until the JIT has compiled nothing for a whole round and at
+     * least {@code quietNanos}, or until {@code limitNanos} have passed; returns how many rounds ran
+     * (one at least). {@code jitMillis} is the JIT's running total of compile time.
+     */
+    static int settle(IntConsumer round, LongSupplier jitMillis, LongSupplier clock, long quietNanos, long limitNanos) {
+        long start = clock.getAsLong();
+        long quietSince = start;
+        long compiled = jitMillis.getAsLong();
+        for (int rounds = 1; ; rounds++) {
+            round.accept(rounds - 1);
+            long now = clock.getAsLong();
+            long after = jitMillis.getAsLong();
+            if (after != compiled) {
+                compiled = after;
+                quietSince = now;
+            } else if (now - quietSince >= quietNanos) {
+                return rounds;
+            }
+            if (now - start >= limitNanos) {
+                return rounds;
+            }
+        }
+    }
+
+    /** Every mode once, untimed, after the live probe's pass where there is one (so the probe is compiled too). */
+    private static void untimedRound(List<Runner> runners, StreamProbe probe, Parallel par, int copy) {
+        if (probe != null) {
+            probe.triad(par);
+        }
+        for (Runner r : runners) {
+            r.run(copy);
+        }
+    }
+
+    /** Milliseconds the JIT has spent compiling since the JVM started, or -1 where the JVM does not say. */
+    private static long jitMillis() {
+        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        return jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() : -1;
     }
 
     static double median(double[] xs) {

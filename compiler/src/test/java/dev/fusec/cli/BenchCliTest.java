@@ -107,6 +107,8 @@ class BenchCliTest {
         Matcher live = Pattern.compile("\"live_mem_gbps\": ([0-9.]+), ").matcher(json);
         assertTrue(live.find() && Double.parseDouble(live.group(1)) > 0, json);
         assertEquals(MODES.size(), Pattern.compile("\"pct_of_live_limit\": [0-9.]+, ").matcher(json).results().count(), json);
+        // HotSpot times its JIT: the compile time that fell in the timed rounds is a count of milliseconds.
+        assertTrue(Pattern.compile("\"live_mem_gbps\": [0-9.]+, \"jit_ms_timed\": [0-9]+, \"results\": ").matcher(json).find(), json);
         assertTrue(json.endsWith("], \"not_run\": {}}"), json);
     }
 

@@ -28,6 +28,8 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-XX:CompileCommand=quiet",
         "-XX:CompileCommand=BackgroundCompilation,dev.fusec.runtime.kernels.*::*,false",
         "-XX:CompileCommand=CompileThresholdScaling,dev.fusec.runtime.kernels.*::*,0.01",
+        "-XX:CompileCommand=CompileThresholdScaling,dev.fusec.runtime.kernels.*::run,0.001",
+        "-XX:CompileCommand=CompileThresholdScaling,dev.fusec.runtime.kernels.*::lambda*,0.001",
         "-XX:CompileCommand=inline,dev.fusec.runtime.VectorMath::*",
         "-XX:CompileCommand=dontinline,dev.fusec.runtime.kernels.*::*Alone", "-XX:Tier3DelayOn=100000", "-XX:+UseTransparentHugePages"})
 public class FfnBenchmark {
