@@ -48,7 +48,8 @@ final class BenchCommand implements Callable<Integer>, Main.FileCommand {
     int warmup;
 
     @Option(names = "--warmup-ms", paramLabel = "MS", defaultValue = "1000",
-            description = "keep warming up (all modes in turn) until this much time has passed. Default: ${DEFAULT-VALUE}")
+            description = "keep warming up (all modes in turn) until this much time has passed; after a full collection, go on"
+                    + " until the JIT has been idle for 100 ms (at most 4x this time; 0: not at all). Default: ${DEFAULT-VALUE}")
     long warmupMillis;
 
     @Option(names = "--seed", defaultValue = "0", description = "seed for the random inputs. Default: ${DEFAULT-VALUE}")
