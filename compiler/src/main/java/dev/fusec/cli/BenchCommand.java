@@ -6,11 +6,9 @@ import dev.fusec.bench.MachineLimits;
 import dev.fusec.interp.InputBinding;
 import dev.fusec.ir.CompileError;
 import dev.fusec.ir.Graph;
-import dev.fusec.ir.ShapeInference;
 import dev.fusec.ir.SourcePos;
 import dev.fusec.onnx.OnnxExporter;
 import dev.fusec.onnx.OnnxOpTypes;
-import dev.fusec.parse.IrParser;
 import dev.fusec.runtime.AtomicFiles;
 import dev.fusec.runtime.KernelCache;
 import java.io.IOException;
@@ -22,17 +20,15 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /** {@code fusec bench FILE --dim T=...}: fused vs unfused vs peers, with the machine's limit beside each row. */
 @Command(name = "bench", description = "Time fused vs unfused (vs ONNX Runtime) and compare with the machine's measured limits.")
-final class BenchCommand implements Callable<Integer>, Main.FileCommand {
-    @Parameters(index = "0", paramLabel = "FILE", description = "IR file (.fir)")
-    Path file;
+final class BenchCommand implements Callable<Integer> {
+    @Mixin
+    GraphFile file;
 
     @Option(names = "--dim", paramLabel = "NAME=N", description = "bind a symbolic dim, e.g. --dim T=512")
     List<String> dims = new ArrayList<>();
@@ -71,20 +67,12 @@ final class BenchCommand implements Callable<Integer>, Main.FileCommand {
     @Option(names = "--remeasure-limits", description = "measure the machine's limits again instead of using the cached ones")
     boolean remeasure;
 
-    @Spec
-    CommandLine.Model.CommandSpec spec;
-
-    @Override
-    public String file() {
-        return file.toString();
-    }
-
     @Override
     public Integer call() throws IOException {
         int workers = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
         if (workers < 1 || workers > 1024 || runs < 1 || runs > 100_000 || warmup < 0 || warmup > 100_000
                 || warmupMillis < 0 || warmupMillis > 3_600_000) {
-            throw new CommandLine.ParameterException(spec.commandLine(),
+            throw file.usage(
                     "--threads must be 1..1024, --runs 1..100000, --warmup 0..100000 and --warmup-ms 0..3600000");
         }
         for (Path written : new Path[] {report, ortModel}) {
@@ -93,9 +81,8 @@ final class BenchCommand implements Callable<Integer>, Main.FileCommand {
                 throw new CompileError(SourcePos.startOf(written.toString()), "cannot write: directory " + dir + " does not exist");
             }
         }
-        Graph g = IrParser.parseFile(file);
-        ShapeInference.infer(g);
-        Map<String, Long> binding = InputBinding.bind(g, Main.dims(spec, dims), Map.of());
+        Graph g = file.parse();
+        Map<String, Long> binding = InputBinding.bind(g, file.dims(dims), Map.of());
         if (ortModel != null && !noPeers) {
             // ORT's model was asked for: a graph ONNX cannot express is an error here, before any timing
             // (without --save-ort-model, the ort row is only left out, with the reason).
@@ -105,7 +92,7 @@ final class BenchCommand implements Callable<Integer>, Main.FileCommand {
         Benchmark.Settings settings = new Benchmark.Settings(workers, runs, warmup, warmupMillis, seed, !noPeers,
                 new KernelCache(KernelCache.defaultDir()));
         Benchmark.Result result = Benchmark.run(g, binding, settings, limits, Peers.available(ortModel));
-        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter out = file.out();
         out.print(json ? BenchReport.json(result) : BenchReport.text(result));
         if (ortModel != null && !noPeers && !json) {
             out.println("ort's optimised graph, written to " + ortModel + ": "

@@ -3,9 +3,8 @@ package dev.fusec.cli;
 import dev.fusec.ir.CompileError;
 import dev.fusec.ir.Graph;
 import dev.fusec.ir.SourcePos;
-import dev.fusec.parse.IrParser;
-import dev.fusec.runtime.AtomicFiles;
 import dev.fusec.pass.Pipeline;
+import dev.fusec.runtime.AtomicFiles;
 import dev.fusec.viz.DotWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -15,15 +14,14 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /** {@code fusec dot FILE [--fused] [--svg OUT.svg]}: the graph as Graphviz DOT, or rendered to SVG. */
 @Command(name = "dot", description = "Print the graph as Graphviz DOT (fused nodes as clusters of what they absorbed).")
-final class DotCommand implements Callable<Integer>, Main.FileCommand {
-    @Parameters(index = "0", paramLabel = "FILE", description = "IR file (.fir)")
-    Path file;
+final class DotCommand implements Callable<Integer> {
+    @Mixin
+    GraphFile file;
 
     @Option(names = "--fused", description = "draw the graph after the fusion passes")
     boolean fused;
@@ -31,25 +29,16 @@ final class DotCommand implements Callable<Integer>, Main.FileCommand {
     @Option(names = "--svg", paramLabel = "OUT.svg", description = "render to SVG with Graphviz's dot instead of printing DOT")
     Path svg;
 
-    @Spec
-    picocli.CommandLine.Model.CommandSpec spec;
-
-    @Override
-    public String file() {
-        return file.toString();
-    }
-
     @Override
     public Integer call() throws IOException, InterruptedException {
-        Graph g = IrParser.parseFile(file);
-        dev.fusec.ir.ShapeInference.infer(g);
+        Graph g = file.parse();
         String dot = DotWriter.write(fused ? Pipeline.fuse(g) : g);
         if (svg == null) {
-            spec.commandLine().getOut().print(dot);
+            file.out().print(dot);
             return 0;
         }
-        render(dot, svg, SourcePos.startOf(file()));
-        spec.commandLine().getOut().println("wrote " + svg);
+        render(dot, svg, SourcePos.startOf(file.toString()));
+        file.out().println("wrote " + svg);
         return 0;
     }
 

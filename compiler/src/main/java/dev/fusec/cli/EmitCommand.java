@@ -6,7 +6,6 @@ import dev.fusec.ir.CompileError;
 import dev.fusec.ir.Graph;
 import dev.fusec.ir.ShapeInference;
 import dev.fusec.ir.SourcePos;
-import dev.fusec.parse.IrParser;
 import dev.fusec.parse.IrPrinter;
 import dev.fusec.pass.Pipeline;
 import dev.fusec.runtime.AtomicFiles;
@@ -19,19 +18,17 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /** {@code fusec emit FILE -o DIR}: the generated kernel sources of the fused (or unfused) graph, and its IR. */
 @Command(name = "emit", description = "Write the generated kernel sources (and the IR they implement) to a directory.")
-final class EmitCommand implements Callable<Integer>, Main.FileCommand {
+final class EmitCommand implements Callable<Integer> {
     enum Target { java, opencl }
 
-    @Parameters(index = "0", paramLabel = "FILE", description = "IR file (.fir)")
-    Path file;
+    @Mixin
+    GraphFile file;
 
     @Option(names = {"-o", "--output-dir"}, required = true, paramLabel = "DIR", description = "directory to write into (created if missing)")
     Path dir;
@@ -42,22 +39,13 @@ final class EmitCommand implements Callable<Integer>, Main.FileCommand {
     @Option(names = "--unfused", description = "emit the graph as written, one kernel per op, instead of the fused graph")
     boolean unfused;
 
-    @Spec
-    CommandLine.Model.CommandSpec spec;
-
-    @Override
-    public String file() {
-        return file.toString();
-    }
-
     @Override
     public Integer call() throws IOException {
         if (target == Target.opencl) {
-            throw new CommandLine.ParameterException(spec.commandLine(),
+            throw file.usage(
                     "--target opencl is not available in this build; only --target java is");
         }
-        Graph g = IrParser.parseFile(file);
-        ShapeInference.infer(g);
+        Graph g = file.parse();
         Graph emitted = unfused ? g : Pipeline.fuse(g);
         KernelGenerator.Kernels kernels = KernelGenerator.generate(emitted, Species.preferred());
         Map<String, String> files = new LinkedHashMap<>();
@@ -75,7 +63,7 @@ final class EmitCommand implements Callable<Integer>, Main.FileCommand {
         for (var e : files.entrySet()) {
             AtomicFiles.write(dir.resolve(e.getKey()), e.getValue().getBytes(StandardCharsets.UTF_8));
         }
-        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter out = file.out();
         out.printf("wrote %d kernel source(s) and %s to %s%n", kernels.sources().size(), files.keySet().iterator().next(), dir);
         return 0;
     }

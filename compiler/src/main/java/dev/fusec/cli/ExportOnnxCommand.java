@@ -2,21 +2,17 @@ package dev.fusec.cli;
 
 import dev.fusec.ir.CompileError;
 import dev.fusec.ir.Graph;
-import dev.fusec.ir.ShapeInference;
 import dev.fusec.ir.SourcePos;
 import dev.fusec.onnx.OnnxExporter;
 import dev.fusec.onnx.OnnxOpTypes;
-import dev.fusec.parse.IrParser;
 import dev.fusec.runtime.AtomicFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code fusec export-onnx FILE -o model.onnx}: the graph as written (unfused), every input a graph
@@ -24,25 +20,16 @@ import picocli.CommandLine.Spec;
  * The file appears whole or not at all.
  */
 @Command(name = "export-onnx", description = "Write the graph as an ONNX model (opset 17), every input a graph input.")
-final class ExportOnnxCommand implements Callable<Integer>, Main.FileCommand {
-    @Parameters(index = "0", paramLabel = "FILE", description = "IR file (.fir)")
-    Path file;
+final class ExportOnnxCommand implements Callable<Integer> {
+    @Mixin
+    GraphFile file;
 
     @Option(names = {"-o", "--output"}, required = true, paramLabel = "MODEL.onnx", description = "the ONNX file to write")
     Path output;
 
-    @Spec
-    CommandLine.Model.CommandSpec spec;
-
-    @Override
-    public String file() {
-        return file.toString();
-    }
-
     @Override
     public Integer call() {
-        Graph g = IrParser.parseFile(file);
-        ShapeInference.infer(g);
+        Graph g = file.parse();
         byte[] model = OnnxExporter.export(g);
         SourcePos where = SourcePos.startOf(output.toString());
         Path dir = output.toAbsolutePath().getParent();
@@ -57,7 +44,7 @@ final class ExportOnnxCommand implements Callable<Integer>, Main.FileCommand {
         } catch (IOException e) {
             throw new CompileError(where, "cannot write: " + e.getMessage());
         }
-        spec.commandLine().getOut().printf("wrote %s: graph %s, %d ONNX nodes, %d bytes, IR version %d, opset %d%n",
+        file.out().printf("wrote %s: graph %s, %d ONNX nodes, %d bytes, IR version %d, opset %d%n",
                 output, g.name(), OnnxOpTypes.of(model).size(), model.length, OnnxExporter.IR_VERSION, OnnxExporter.OPSET);
         return 0;
     }

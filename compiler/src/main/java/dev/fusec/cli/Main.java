@@ -1,12 +1,13 @@
 package dev.fusec.cli;
 
+import dev.fusec.api.FusecException;
 import dev.fusec.interp.InputBinding;
 import dev.fusec.ir.CompileError;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.Map;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 /**
  * The {@code fusec} command. Bad input prints one line {@code FILE:LINE:COL: error: MESSAGE} and exits 1;
@@ -63,7 +64,13 @@ public final class Main implements Runnable {
         if (e instanceof CompileError ce) {
             return ce.render();
         }
-        String where = commandLine.getCommand() instanceof FileCommand fc ? fc.file() + ":1:1" : "fusec";
+        if (e instanceof FusecException fe) {
+            return fe.render();
+        }
+        String where = commandLine.getCommandSpec().mixins().values().stream()
+                .map(CommandLine.Model.CommandSpec::userObject)
+                .filter(GraphFile.class::isInstance)
+                .map(f -> f + ":1:1").findFirst().orElse("fusec");
         if (e instanceof OutOfMemoryError) {
             return where + ": error: out of memory (the JVM may use " + (Runtime.getRuntime().maxMemory() >> 20)
                     + " MiB); use smaller dims or set FUSEC_JAVA_OPTS=-Xmx...";
@@ -81,10 +88,5 @@ public final class Main implements Runnable {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
-    }
-
-    /** A subcommand that reads one IR file, named in errors that have no better position. */
-    interface FileCommand {
-        String file();
     }
 }

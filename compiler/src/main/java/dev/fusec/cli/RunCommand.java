@@ -1,24 +1,14 @@
 package dev.fusec.cli;
 
-import dev.fusec.codegen.CompiledGraph;
-import dev.fusec.codegen.Species;
-import dev.fusec.interp.InputBinding;
-import dev.fusec.interp.Interpreter;
-import dev.fusec.interp.RandomInputs;
+import dev.fusec.api.CompileOptions;
+import dev.fusec.api.CompiledModel;
+import dev.fusec.api.FusecGraph;
+import dev.fusec.api.Outputs;
+import dev.fusec.api.Tensor;
+import dev.fusec.api.TensorSpec;
 import dev.fusec.ir.CompileError;
-import dev.fusec.ir.Graph;
-import dev.fusec.ir.Node;
-import dev.fusec.ir.Param;
-import dev.fusec.ir.ShapeInference;
 import dev.fusec.ir.SourcePos;
-import dev.fusec.ir.TensorType;
-import dev.fusec.parse.IrParser;
-import dev.fusec.pass.Pipeline;
-import dev.fusec.runtime.Executor;
-import dev.fusec.runtime.KernelCache;
-import dev.fusec.runtime.Parallel;
 import dev.fusec.runtime.Npy;
-import dev.fusec.runtime.Tensor;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -31,22 +21,28 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code fusec run FILE --mode interp --dim T=8}: runs a graph on seeded random inputs or given
  * .npy files and prints a summary per output; {@code --output} writes results as .npy.
  */
 @Command(name = "run", description = "Run a graph on random or given inputs and summarise its outputs.")
-final class RunCommand implements Callable<Integer>, Main.FileCommand {
-    enum Mode { interp, unfused, fused }
+final class RunCommand implements Callable<Integer> {
+    enum Mode {
+        interp(dev.fusec.api.Mode.INTERP), unfused(dev.fusec.api.Mode.UNFUSED), fused(dev.fusec.api.Mode.FUSED);
 
-    @Parameters(index = "0", paramLabel = "FILE", description = "IR file (.fir)")
-    Path file;
+        final dev.fusec.api.Mode api;
+
+        Mode(dev.fusec.api.Mode api) {
+            this.api = api;
+        }
+    }
+
+    @Mixin
+    GraphFile file;
 
     @Option(names = "--mode", defaultValue = "interp",
             description = "interp (reference), unfused or fused (generated kernels). Default: ${DEFAULT-VALUE}")
@@ -73,77 +69,46 @@ final class RunCommand implements Callable<Integer>, Main.FileCommand {
     @Option(names = "--no-cache", description = "compile kernels afresh, ignoring and not writing the kernel cache")
     boolean noCache;
 
-    @Spec
-    CommandLine.Model.CommandSpec spec;
-
-    @Override
-    public String file() {
-        return file.toString();
-    }
-
     @Override
     public Integer call() {
-        Graph g = IrParser.parseFile(file);
-        Map<String, TensorType> types = ShapeInference.infer(g);
+        FusecGraph g = file.load();
         int workers = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
         if (workers < 1 || workers > 1024) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--threads must be between 1 and 1024, got " + workers);
+            throw file.usage("--threads must be between 1 and 1024, got " + workers);
         }
         Map<String, Path> outFiles = namedFiles(outputs, "--output", g, false);
         Map<String, Path> inFiles = namedFiles(inputs, "--input", g, true);
         Map<String, Tensor> given = new LinkedHashMap<>();
         inFiles.forEach((name, path) -> given.put(name, readNpy(name, path)));
-        Map<String, Long> binding = InputBinding.bind(g, Main.dims(spec, dims), given);
-        // Every value must fit one array at these dims, not only the inputs: a matmul or a broadcast
-        // of small inputs can be far larger, and the interpreter would fail inside.
-        for (Node n : g.nodes()) {
-            for (String r : n.results()) {
-                InputBinding.shapeOf(new Param(r, types.get(r), n.pos()), binding);
-            }
-        }
-        Map<String, Tensor> in = RandomInputs.generate(g, binding, seed, given);
+        Map<String, Long> dimFlags = file.dims(dims);
+        Map<String, Tensor> in = g.randomInputs(seed, dimFlags, given);
 
         long start = System.nanoTime();
-        Map<String, Tensor> results;
-        List<String> statLines = new ArrayList<>();
-        if (mode == Mode.interp) {
-            results = Interpreter.run(g, in, binding);
-        } else {
-            Graph target = mode == Mode.fused ? Pipeline.fuse(g) : g;
-            KernelCache cache = noCache ? null : new KernelCache(KernelCache.defaultDir());
-            CompiledGraph compiled = CompiledGraph.compile(target, Species.preferred(), cache);
-            Executor executor = compiled.executor(binding);
-            long runStart = System.nanoTime();
-            try (Parallel par = new Parallel(workers)) {
-                results = compiled.run(executor, in, binding, par);
-            }
-            double runMs = (System.nanoTime() - runStart) / 1e6;
-            if (stats) {
-                statLines = Stats.lines(compiled, executor, runMs, workers);
-            }
+        CompileOptions options = CompileOptions.defaults().withThreads(workers);
+        Outputs results;
+        CompiledModel.KernelInfo kernels;
+        try (CompiledModel model = g.compile(mode.api, noCache ? options.withoutKernelCache() : options)) {
+            results = model.run(in, dimFlags);
+            kernels = model.kernels();
         }
         double ms = (System.nanoTime() - start) / 1e6;
 
         // Files first: a write that fails is an error, and an error leaves stdout empty.
-        for (var e : outFiles.entrySet()) {
-            try {
-                Npy.write(e.getValue(), results.get(e.getKey()));
-            } catch (IOException ex) {
-                throw new CompileError(SourcePos.startOf(e.getValue().toString()), "cannot write: " + ex.getMessage());
-            }
-        }
-        PrintWriter out = spec.commandLine().getOut();
+        outFiles.forEach((name, path) -> results.get(name).writeNpy(path));
+        PrintWriter out = file.out();
         out.printf(Locale.ROOT, "graph %s  mode=%s  %s  seed=%d  (%.1f ms)%n", g.name(), mode,
-                binding.isEmpty() ? "no dims" : "dims " + new java.util.TreeMap<>(binding), seed, ms);
-        for (Param p : g.outputs()) {
+                results.dims().isEmpty() ? "no dims" : "dims " + new java.util.TreeMap<>(results.dims()), seed, ms);
+        for (TensorSpec p : g.outputs()) {
             out.println(summary(p, results.get(p.name())));
         }
-        statLines.forEach(out::println);
+        if (stats && mode != Mode.interp) {
+            Stats.lines(kernels, results, workers).forEach(out::println);
+        }
         return 0;
     }
 
     /** {@code name: f32[4, 4096]  min=... max=... mean=...}. */
-    static String summary(Param p, Tensor t) {
+    static String summary(TensorSpec p, Tensor t) {
         double min = Double.POSITIVE_INFINITY;
         double max = Double.NEGATIVE_INFINITY;
         double sum = 0;
@@ -158,38 +123,37 @@ final class RunCommand implements Callable<Integer>, Main.FileCommand {
             sum += v;
         }
         int counted = t.size() - nans;
-        String shape = p.type().dtype() + Arrays.toString(t.shape());
+        String shape = p.dtype() + Arrays.toString(t.shape());
         String stats = counted == 0 ? "no finite values"
                 : String.format(Locale.ROOT, "min=%.6g  max=%.6g  mean=%.6g", min, max, sum / counted);
         return p.name() + ": " + shape + "  " + stats + (nans > 0 ? "  nan=" + nans : "");
     }
 
-    private Map<String, Path> namedFiles(List<String> flags, String flag, Graph g, boolean isInput) {
+    private Map<String, Path> namedFiles(List<String> flags, String flag, FusecGraph g, boolean isInput) {
         Map<String, Path> files = new LinkedHashMap<>();
         for (String f : flags) {
             int eq = f.indexOf('=');
             if (eq <= 0 || eq == f.length() - 1) {
-                throw new CommandLine.ParameterException(spec.commandLine(), flag + " expects NAME=FILE.npy, got '" + f + "'");
+                throw file.usage(flag + " expects NAME=FILE.npy, got '" + f + "'");
             }
             String name = f.substring(0, eq);
             Path path = Path.of(f.substring(eq + 1));
-            boolean known = isInput ? g.input(name).isPresent() : g.isOutput(name);
-            if (!known) {
-                List<String> names = (isInput ? g.inputs() : g.outputs()).stream().map(Param::name).toList();
-                throw new CompileError(g.pos(), flag + " names '" + name + "', which is not " + (isInput ? "an input" : "an output")
+            List<String> names = (isInput ? g.inputs() : g.outputs()).stream().map(TensorSpec::name).toList();
+            if (!names.contains(name)) {
+                throw g.error(flag + " names '" + name + "', which is not " + (isInput ? "an input" : "an output")
                         + " of graph " + g.name() + " (" + String.join(", ", names) + ")");
             }
             if (!isInput) {
                 Path dir = path.toAbsolutePath().getParent();
                 if (dir == null || !Files.isDirectory(dir)) {
-                    throw new CompileError(SourcePos.startOf(path.toString()), "cannot write: directory " + dir + " does not exist");
+                    throw GraphFile.error(path, "cannot write: directory " + dir + " does not exist");
                 }
                 if (Files.isDirectory(path)) {
-                    throw new CompileError(SourcePos.startOf(path.toString()), "cannot write: it is a directory");
+                    throw GraphFile.error(path, "cannot write: it is a directory");
                 }
             }
             if (files.put(name, path) != null) {
-                throw new CommandLine.ParameterException(spec.commandLine(), flag + " names '" + name + "' twice");
+                throw file.usage(flag + " names '" + name + "' twice");
             }
         }
         return files;
@@ -200,7 +164,8 @@ final class RunCommand implements Callable<Integer>, Main.FileCommand {
         SourcePos where = SourcePos.startOf(path.toString());
         String input = "input '" + name + "': ";
         try {
-            return Npy.read(path);
+            dev.fusec.runtime.Tensor t = Npy.read(path);
+            return Tensor.of(t.data(), t.shape());
         } catch (NoSuchFileException e) {
             throw new CompileError(where, input + "no such file");
         } catch (IOException e) {

@@ -1,9 +1,7 @@
 package dev.fusec.cli;
 
-import dev.fusec.codegen.CompiledGraph;
-import dev.fusec.runtime.Executor;
-import dev.fusec.runtime.KernelCompiler;
-import dev.fusec.runtime.Program;
+import dev.fusec.api.CompiledModel;
+import dev.fusec.api.Outputs;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -12,32 +10,20 @@ import java.util.Locale;
 final class Stats {
     private Stats() {}
 
-    static List<String> lines(CompiledGraph compiled, Executor ex, double runMs, int threads) {
+    static List<String> lines(CompiledModel.KernelInfo k, Outputs run, int threads) {
         List<String> out = new ArrayList<>();
-        KernelCompiler.Loaded l = compiled.loaded();
         out.add(String.format(Locale.ROOT, "kernels: %d, %s in %.1f ms, defined as hidden classes in %.1f ms (cache key %s)",
-                l.kernels().size(), l.cacheHit() ? "loaded from the cache" : "compiled by javac", l.compileMs(), l.loadMs(),
-                l.cacheKey().substring(0, 12)));
-        Program p = ex.program();
-        long inputs = 0;
-        long outputs = 0;
-        for (Program.Value v : p.values()) {
-            if (v.kind() == Program.Kind.INPUT) {
-                inputs += 4L * v.size();
-            } else if (v.kind() == Program.Kind.OUTPUT) {
-                outputs += 4L * v.size();
-            }
-        }
-        out.add(String.format(Locale.ROOT, "memory: intermediates %s in %d planned buffer(s); inputs %s; outputs %s",
-                bytes(ex.plan().pooledBytes()), ex.plan().slotSizes().length, bytes(inputs), bytes(outputs)));
+                k.count(), k.fromCache() ? "loaded from the cache" : "compiled by javac", k.compileMillis(), k.loadMillis(),
+                k.cacheKey().substring(0, Math.min(12, k.cacheKey().length()))));
+        run.memory().ifPresent(m -> out.add(String.format(Locale.ROOT,
+                "memory: intermediates %s in %d planned buffer(s); inputs %s; outputs %s",
+                bytes(m.pooledBytes()), m.buffers(), bytes(m.inputBytes()), bytes(m.outputBytes()))));
         out.add(String.format(Locale.ROOT, "run: %.2f ms on %d thread(s) (first run: includes weight packing and JIT warm-up)",
-                runMs, threads));
+                run.millis(), threads));
         out.add(String.format(Locale.ROOT, "  %-40s %10s %12s %10s %10s", "step", "ms", "bytes", "GB/s", "GFLOP/s"));
-        long[] nanos = ex.stepNanos();
-        for (int i = 0; i < p.steps().size(); i++) {
-            Program.Step s = p.steps().get(i);
-            double sec = nanos[i] / 1e9;
-            out.add(String.format(Locale.ROOT, "  %-40s %10.3f %12s %10.2f %10.2f", s.label(), nanos[i] / 1e6, bytes(s.bytes()),
+        for (Outputs.Step s : run.steps()) {
+            double sec = s.nanos() / 1e9;
+            out.add(String.format(Locale.ROOT, "  %-40s %10.3f %12s %10.2f %10.2f", s.label(), s.nanos() / 1e6, bytes(s.bytes()),
                     sec > 0 ? s.bytes() / sec / 1e9 : 0, sec > 0 ? s.flops() / sec / 1e9 : 0));
         }
         return out;
