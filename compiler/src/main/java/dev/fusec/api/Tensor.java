@@ -66,13 +66,21 @@ public final class Tensor {
         }
     }
 
-    /** Writes this tensor as a float32 {@code .npy} file, replacing {@code file} only once it is whole. */
+    /**
+     * Writes this tensor as a float32 {@code .npy} file: a regular file is replaced only once the new
+     * one is whole, a symbolic link is written through, a FIFO or device written in place.
+     */
     public void writeNpy(Path file) {
         try {
             Npy.write(file, t);
         } catch (IOException e) {
             throw new FusecException(new CompileError(SourcePos.startOf(file.toString()), "cannot write: " + e.getMessage()));
         }
+    }
+
+    /** Writes this tensor as a float32 {@code .npy} stream. */
+    public void writeNpy(java.io.OutputStream out) throws IOException {
+        Npy.content(t).writeTo(out);
     }
 
     /** Copies the elements into {@code segment} in the platform's byte order. */

@@ -1,7 +1,7 @@
 package dev.fusec.bench;
 
 import com.sun.management.HotSpotDiagnosticMXBean;
-import dev.fusec.runtime.AtomicFiles;
+import dev.fusec.runtime.OutputFiles;
 import dev.fusec.runtime.Parallel;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -51,7 +51,7 @@ public record MachineLimits(String cpu, int threads, double copyGbps, double tri
         MachineLimits m = measure(cpu, threads);
         try {
             Files.createDirectories(cacheDir);
-            AtomicFiles.write(file, m.toJson().getBytes(StandardCharsets.UTF_8));
+            OutputFiles.write(file, m.toJson().getBytes(StandardCharsets.UTF_8));
         } catch (IOException unwritable) {
             // The next run measures again; nothing else depends on the file.
         }

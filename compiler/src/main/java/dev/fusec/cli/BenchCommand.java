@@ -4,12 +4,9 @@ import dev.fusec.bench.BenchReport;
 import dev.fusec.bench.Benchmark;
 import dev.fusec.bench.MachineLimits;
 import dev.fusec.interp.InputBinding;
-import dev.fusec.ir.CompileError;
 import dev.fusec.ir.Graph;
-import dev.fusec.ir.SourcePos;
 import dev.fusec.onnx.OnnxExporter;
 import dev.fusec.onnx.OnnxOpTypes;
-import dev.fusec.runtime.AtomicFiles;
 import dev.fusec.runtime.KernelCache;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -75,33 +72,54 @@ final class BenchCommand implements Callable<Integer> {
             throw file.usage(
                     "--threads must be 1..1024, --runs 1..100000, --warmup 0..100000 and --warmup-ms 0..3600000");
         }
-        for (Path written : new Path[] {report, ortModel}) {
-            Path dir = written == null ? null : written.toAbsolutePath().getParent();
-            if (written != null && (dir == null || !Files.isDirectory(dir))) {
-                throw new CompileError(SourcePos.startOf(written.toString()), "cannot write: directory " + dir + " does not exist");
+        try (OutputPaths written = new OutputPaths()) {
+            // Both files are checked before the benchmark, so a path that cannot be written costs nothing.
+            for (Path p : new Path[] {report, ortModel}) {
+                if (p != null) {
+                    written.claim(p);
+                }
             }
-        }
-        Graph g = file.parse();
-        Map<String, Long> binding = InputBinding.bind(g, file.dims(dims), Map.of());
-        if (ortModel != null && !noPeers) {
-            // ORT's model was asked for: a graph ONNX cannot express is an error here, before any timing
-            // (without --save-ort-model, the ort row is only left out, with the reason).
-            OnnxExporter.export(g);
-        }
-        MachineLimits limits = MachineLimits.forThreads(workers, KernelCache.defaultDir(), remeasure);
-        Benchmark.Settings settings = new Benchmark.Settings(workers, runs, warmup, warmupMillis, seed, !noPeers,
-                new KernelCache(KernelCache.defaultDir()));
-        Benchmark.Result result = Benchmark.run(g, binding, settings, limits, Peers.available(ortModel));
-        PrintWriter out = file.out();
-        out.print(json ? BenchReport.json(result) : BenchReport.text(result));
-        if (ortModel != null && !noPeers && !json) {
-            out.println("ort's optimised graph, written to " + ortModel + ": "
-                    + String.join(", ", OnnxOpTypes.of(Files.readAllBytes(ortModel))));
-        }
-        if (report != null) {
-            AtomicFiles.write(report, BenchReport.html(result).getBytes(StandardCharsets.UTF_8));
-            if (!json) {
-                out.println("wrote " + report);
+            Graph g = file.parse();
+            Map<String, Long> binding = InputBinding.bind(g, file.dims(dims), Map.of());
+            if (ortModel != null && !noPeers) {
+                // ORT's model was asked for: a graph ONNX cannot express is an error here, before any timing
+                // (without --save-ort-model, the ort row is only left out, with the reason).
+                OnnxExporter.export(g);
+            }
+            MachineLimits limits = MachineLimits.forThreads(workers, KernelCache.defaultDir(), remeasure);
+            Benchmark.Settings settings = new Benchmark.Settings(workers, runs, warmup, warmupMillis, seed, !noPeers,
+                    new KernelCache(KernelCache.defaultDir()));
+            // ONNX Runtime writes its optimised model itself: into a folder of ours, whence it is copied
+            // through the output writer like every other file.
+            Path ortDir = ortModel == null ? null : Files.createTempDirectory("fusec-ort-");
+            Path ortFile = ortDir == null ? null : ortDir.resolve("optimised.onnx");
+            try {
+                Benchmark.Result result = Benchmark.run(g, binding, settings, limits, Peers.available(ortFile));
+                List<String> ops = null;
+                if (ortFile != null && Files.exists(ortFile)) {
+                    byte[] model = Files.readAllBytes(ortFile);
+                    ops = OnnxOpTypes.of(model);
+                    written.put(ortModel, out -> out.write(model));
+                }
+                if (report != null) {
+                    byte[] html = BenchReport.html(result).getBytes(StandardCharsets.UTF_8);
+                    written.put(report, out -> out.write(html));
+                }
+                written.commit();
+                PrintWriter out = written.toStdout() ? file.err() : file.out();
+                out.print(json ? BenchReport.json(result) : BenchReport.text(result));
+                if (ops != null && !json) {
+                    out.println("ort's optimised graph, written to " + ortModel + ": " + String.join(", ", ops));
+                }
+                if (report != null && !json) {
+                    out.println("wrote " + report);
+                }
+                out.flush();
+            } finally {
+                if (ortFile != null) {
+                    Files.deleteIfExists(ortFile);
+                    Files.deleteIfExists(ortDir);
+                }
             }
         }
         return 0;

@@ -4,11 +4,9 @@ import dev.fusec.ir.CompileError;
 import dev.fusec.ir.Graph;
 import dev.fusec.ir.SourcePos;
 import dev.fusec.pass.Pipeline;
-import dev.fusec.runtime.AtomicFiles;
 import dev.fusec.viz.DotWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -31,23 +29,23 @@ final class DotCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException, InterruptedException {
-        Graph g = file.parse();
-        String dot = DotWriter.write(fused ? Pipeline.fuse(g) : g);
         if (svg == null) {
-            file.out().print(dot);
+            Graph g = file.parse();
+            file.out().print(DotWriter.write(fused ? Pipeline.fuse(g) : g));
             return 0;
         }
-        render(dot, svg, SourcePos.startOf(file.toString()));
-        file.out().println("wrote " + svg);
+        try (OutputPaths written = new OutputPaths().claim(svg)) {
+            Graph g = file.parse();
+            byte[] picture = render(DotWriter.write(fused ? Pipeline.fuse(g) : g), SourcePos.startOf(file.toString()));
+            written.put(svg, out -> out.write(picture));
+            written.commit();
+            (written.toStdout() ? file.err() : file.out()).println("wrote " + svg);
+        }
         return 0;
     }
 
-    /** Runs {@code dot -Tsvg}; writes {@code out} only when it succeeded. */
-    static void render(String dot, Path out, SourcePos at) throws IOException, InterruptedException {
-        Path dir = out.toAbsolutePath().getParent();
-        if (dir == null || !Files.isDirectory(dir)) {
-            throw new CompileError(SourcePos.startOf(out.toString()), "cannot write: directory " + dir + " does not exist");
-        }
+    /** Runs {@code dot -Tsvg}: the SVG, or an error when Graphviz is missing or fails. */
+    static byte[] render(String dot, SourcePos at) throws IOException, InterruptedException {
         Process p;
         try {
             p = new ProcessBuilder(List.of("dot", "-Tsvg")).redirectError(ProcessBuilder.Redirect.DISCARD).start();
@@ -62,6 +60,6 @@ final class DotCommand implements Callable<Integer> {
             p.destroyForcibly();
             throw new CompileError(at, "Graphviz dot failed to render the graph");
         }
-        AtomicFiles.write(out, svg);
+        return svg;
     }
 }

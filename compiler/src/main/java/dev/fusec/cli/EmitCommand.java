@@ -2,16 +2,13 @@ package dev.fusec.cli;
 
 import dev.fusec.codegen.KernelGenerator;
 import dev.fusec.codegen.Species;
-import dev.fusec.ir.CompileError;
 import dev.fusec.ir.Graph;
 import dev.fusec.ir.ShapeInference;
-import dev.fusec.ir.SourcePos;
 import dev.fusec.parse.IrPrinter;
 import dev.fusec.pass.Pipeline;
-import dev.fusec.runtime.AtomicFiles;
+import dev.fusec.runtime.OutputFiles;
 import dev.fusec.runtime.KernelSource;
 import java.io.IOException;
-import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -49,22 +46,31 @@ final class EmitCommand implements Callable<Integer> {
         Graph emitted = unfused ? g : Pipeline.fuse(g);
         KernelGenerator.Kernels kernels = KernelGenerator.generate(emitted, Species.preferred());
         Map<String, String> files = new LinkedHashMap<>();
-        files.put(emitted.name() + (unfused ? ".unfused" : ".fused") + ".fir",
+        // The graph's name is the user's: bounded and made safe before it names a file.
+        files.put(OutputFiles.fileName(emitted.name(), unfused ? ".unfused.fir" : ".fused.fir"),
                 "# The graph the kernels beside this file implement (fusec emit" + (unfused ? " --unfused" : "") + ").\n"
                         + IrPrinter.print(emitted, ShapeInference.infer(emitted)));
         for (KernelSource s : kernels.sources()) {
             files.put(s.className() + ".java", s.source());
         }
+        boolean made = !Files.exists(dir);
         try {
             Files.createDirectories(dir);
         } catch (IOException e) {
-            throw new CompileError(SourcePos.startOf(dir.toString()), "cannot create directory: " + e.getMessage());
+            throw GraphFile.error(dir, "cannot create directory: " + e.getMessage());
         }
-        for (var e : files.entrySet()) {
-            AtomicFiles.write(dir.resolve(e.getKey()), e.getValue().getBytes(StandardCharsets.UTF_8));
+        boolean done = false;
+        try (OutputPaths written = new OutputPaths()) {
+            files.keySet().forEach(name -> written.claim(dir.resolve(name)));
+            files.forEach((name, text) -> written.put(dir.resolve(name), out -> out.write(text.getBytes(StandardCharsets.UTF_8))));
+            written.commit();
+            done = true;
+        } finally {
+            if (made && !done) {
+                Files.deleteIfExists(dir); // the folder this command made, left empty
+            }
         }
-        PrintWriter out = file.out();
-        out.printf("wrote %d kernel source(s) and %s to %s%n", kernels.sources().size(), files.keySet().iterator().next(), dir);
+        file.out().printf("wrote %d kernel source(s) and %s to %s%n", kernels.sources().size(), files.keySet().iterator().next(), dir);
         return 0;
     }
 }

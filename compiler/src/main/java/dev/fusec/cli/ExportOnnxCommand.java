@@ -1,13 +1,8 @@
 package dev.fusec.cli;
 
-import dev.fusec.ir.CompileError;
 import dev.fusec.ir.Graph;
-import dev.fusec.ir.SourcePos;
 import dev.fusec.onnx.OnnxExporter;
 import dev.fusec.onnx.OnnxOpTypes;
-import dev.fusec.runtime.AtomicFiles;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -29,23 +24,14 @@ final class ExportOnnxCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Graph g = file.parse();
-        byte[] model = OnnxExporter.export(g);
-        SourcePos where = SourcePos.startOf(output.toString());
-        Path dir = output.toAbsolutePath().getParent();
-        if (dir == null || !Files.isDirectory(dir)) {
-            throw new CompileError(where, "cannot write: directory " + dir + " does not exist");
+        try (OutputPaths written = new OutputPaths().claim(output)) {
+            Graph g = file.parse();
+            byte[] model = OnnxExporter.export(g);
+            written.put(output, out -> out.write(model));
+            written.commit();
+            (written.toStdout() ? file.err() : file.out()).printf("wrote %s: graph %s, %d ONNX nodes, %d bytes, IR version %d, opset %d%n",
+                    output, g.name(), OnnxOpTypes.of(model).size(), model.length, OnnxExporter.IR_VERSION, OnnxExporter.OPSET);
         }
-        if (Files.isDirectory(output)) {
-            throw new CompileError(where, "cannot write: is a directory");
-        }
-        try {
-            AtomicFiles.write(output, model);
-        } catch (IOException e) {
-            throw new CompileError(where, "cannot write: " + e.getMessage());
-        }
-        file.out().printf("wrote %s: graph %s, %d ONNX nodes, %d bytes, IR version %d, opset %d%n",
-                output, g.name(), OnnxOpTypes.of(model).size(), model.length, OnnxExporter.IR_VERSION, OnnxExporter.OPSET);
         return 0;
     }
 }

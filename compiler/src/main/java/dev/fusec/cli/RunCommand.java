@@ -78,31 +78,38 @@ final class RunCommand implements Callable<Integer> {
         }
         Map<String, Path> outFiles = namedFiles(outputs, "--output", g, false);
         Map<String, Path> inFiles = namedFiles(inputs, "--input", g, true);
-        Map<String, Tensor> given = new LinkedHashMap<>();
-        inFiles.forEach((name, path) -> given.put(name, readNpy(name, path)));
-        Map<String, Long> dimFlags = file.dims(dims);
-        Map<String, Tensor> in = g.randomInputs(seed, dimFlags, given);
+        try (OutputPaths written = new OutputPaths()) {
+            // Every output is checked before the work: a path that cannot be written costs nothing.
+            outFiles.values().forEach(written::claim);
+            Map<String, Tensor> given = new LinkedHashMap<>();
+            inFiles.forEach((name, path) -> given.put(name, readNpy(name, path)));
+            Map<String, Long> dimFlags = file.dims(dims);
+            Map<String, Tensor> in = g.randomInputs(seed, dimFlags, given);
 
-        long start = System.nanoTime();
-        CompileOptions options = CompileOptions.defaults().withThreads(workers);
-        Outputs results;
-        CompiledModel.KernelInfo kernels;
-        try (CompiledModel model = g.compile(mode.api, noCache ? options.withoutKernelCache() : options)) {
-            results = model.run(in, dimFlags);
-            kernels = model.kernels();
-        }
-        double ms = (System.nanoTime() - start) / 1e6;
+            long start = System.nanoTime();
+            CompileOptions options = CompileOptions.defaults().withThreads(workers);
+            Outputs results;
+            CompiledModel.KernelInfo kernels;
+            try (CompiledModel model = g.compile(mode.api, noCache ? options.withoutKernelCache() : options)) {
+                results = model.run(in, dimFlags);
+                kernels = model.kernels();
+            }
+            double ms = (System.nanoTime() - start) / 1e6;
 
-        // Files first: a write that fails is an error, and an error leaves stdout empty.
-        outFiles.forEach((name, path) -> results.get(name).writeNpy(path));
-        PrintWriter out = file.out();
-        out.printf(Locale.ROOT, "graph %s  mode=%s  %s  seed=%d  (%.1f ms)%n", g.name(), mode,
-                results.dims().isEmpty() ? "no dims" : "dims " + new java.util.TreeMap<>(results.dims()), seed, ms);
-        for (TensorSpec p : g.outputs()) {
-            out.println(summary(p, results.get(p.name())));
-        }
-        if (stats && mode != Mode.interp) {
-            Stats.lines(kernels, results, workers).forEach(out::println);
+            // Files first, all together: a write that fails is an error, and an error leaves stdout empty.
+            outFiles.forEach((name, path) -> written.put(path, results.get(name)::writeNpy));
+            written.commit();
+            // With an output on standard output, the summary goes to standard error.
+            PrintWriter out = written.toStdout() ? file.err() : file.out();
+            out.printf(Locale.ROOT, "graph %s  mode=%s  %s  seed=%d  (%.1f ms)%n", g.name(), mode,
+                    results.dims().isEmpty() ? "no dims" : "dims " + new java.util.TreeMap<>(results.dims()), seed, ms);
+            for (TensorSpec p : g.outputs()) {
+                out.println(summary(p, results.get(p.name())));
+            }
+            if (stats && mode != Mode.interp) {
+                Stats.lines(kernels, results, workers).forEach(out::println);
+            }
+            out.flush();
         }
         return 0;
     }
@@ -142,15 +149,6 @@ final class RunCommand implements Callable<Integer> {
             if (!names.contains(name)) {
                 throw g.error(flag + " names '" + name + "', which is not " + (isInput ? "an input" : "an output")
                         + " of graph " + g.name() + " (" + String.join(", ", names) + ")");
-            }
-            if (!isInput) {
-                Path dir = path.toAbsolutePath().getParent();
-                if (dir == null || !Files.isDirectory(dir)) {
-                    throw GraphFile.error(path, "cannot write: directory " + dir + " does not exist");
-                }
-                if (Files.isDirectory(path)) {
-                    throw GraphFile.error(path, "cannot write: it is a directory");
-                }
             }
             if (files.put(name, path) != null) {
                 throw file.usage(flag + " names '" + name + "' twice");

@@ -4,7 +4,6 @@ import dev.fusec.ir.CompileError;
 import dev.fusec.ir.Dim;
 import dev.fusec.ir.Graph;
 import dev.fusec.ir.Param;
-import dev.fusec.ir.SourcePos;
 import dev.fusec.runtime.Tensor;
 import java.util.Arrays;
 import java.util.HashMap;

@@ -1,6 +1,6 @@
 package dev.fusec.onnx;
 
-import dev.fusec.runtime.AtomicFiles;
+import dev.fusec.runtime.OutputFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.JarURLConnection;
@@ -83,7 +83,7 @@ final class OrtLibraries {
                 Path target = dir.resolve(Path.of(jar.getEntryName()).getFileName().toString());
                 if (!Files.isRegularFile(target) || crc32(target) != crc) {
                     try (InputStream in = jar.getInputStream()) {
-                        AtomicFiles.write(target, in::transferTo);
+                        OutputFiles.write(target, in::transferTo);
                     }
                 }
             }

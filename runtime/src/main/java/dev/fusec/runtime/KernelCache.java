@@ -110,7 +110,7 @@ public final class KernelCache {
                 }
             }
             byte[] body = buf.toByteArray();
-            AtomicFiles.write(entry(key), out -> {
+            OutputFiles.write(entry(key), out -> {
                 out.write(body);
                 out.write(sha256().digest(body));
             });

@@ -5,7 +5,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -107,8 +106,13 @@ public final class Npy {
         }
     }
 
-    /** Writes float32 C-order version 1.0, atomically (a temporary file renamed into place). */
+    /** Writes float32 C-order version 1.0 through {@link OutputFiles} (atomically, links followed). */
     public static void write(Path path, Tensor t) throws IOException {
+        OutputFiles.write(path, content(t));
+    }
+
+    /** The bytes of {@code t} as a float32 C-order version 1.0 file. */
+    public static OutputFiles.Content content(Tensor t) {
         StringBuilder shape = new StringBuilder("(");
         for (int d : t.shape()) {
             shape.append(d).append(", ");
@@ -123,7 +127,7 @@ public final class Npy {
         int unpadded = MAGIC.length + 4 + dict.length() + 1;
         int pad = (64 - unpadded % 64) % 64;
         String header = dict + " ".repeat(pad) + "\n";
-        AtomicFiles.write(path, out -> {
+        return out -> {
             ByteBuffer pre = ByteBuffer.allocate(10).order(ByteOrder.LITTLE_ENDIAN);
             pre.put(MAGIC).put((byte) 1).put((byte) 0).putShort((short) header.length());
             out.write(pre.array());
@@ -137,7 +141,7 @@ public final class Npy {
                 out.write(buf.array(), 0, k * 4);
                 i += k;
             }
-        });
+        };
     }
 
     private static boolean startsWithMagic(ByteBuffer b) {
