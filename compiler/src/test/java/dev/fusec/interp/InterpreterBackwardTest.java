@@ -24,7 +24,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The SwiGLU backward ops, checked (a) against DESIGN.md's formulas written out here, with the
+ * The SwiGLU backward ops, checked (a) against docs/design.md's formulas written out here, with the
  * clamped elements of limit= getting no gradient, and (b) against central finite differences of the
  * interpreter's own forward ops, loss = sum(g * forward(...)), for every input the op differentiates.
  * Inputs stay at least 0.05 away from the clamp kinks, so a step of 1e-2 never crosses one.
@@ -58,7 +58,7 @@ class InterpreterBackwardTest {
     }
 
     /**
-     * DESIGN.md: dy = cat(g * sig(y1) * (1 + y1 * (1 - sig(y1))) * y2, g * silu(y1)), gate and up placed
+     * docs/design.md: dy = cat(g * sig(y1) * (1 + y1 * (1 - sig(y1))) * y2, g * silu(y1)), gate and up placed
      * by layout; with a limit, y1 = min(gate, L) and y2 = clamp(up, -L, L), and a clamped element
      * gets zero gradient. {@code gradScale} multiplies g per row (the token weights), may be null.
      */

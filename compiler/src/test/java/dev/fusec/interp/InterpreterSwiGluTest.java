@@ -88,7 +88,7 @@ class InterpreterSwiGluTest {
         return out.stream();
     }
 
-    // ---- the formula, written from DESIGN.md independently of Layout's index methods ----
+    // ---- the formula, written from docs/design.md independently of Layout's index methods ----
 
     static int gateIndex(String layout, int j) {
         return switch (layout) {
