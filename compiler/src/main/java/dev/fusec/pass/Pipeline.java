@@ -5,7 +5,9 @@ import dev.fusec.pass.rules.ActivationFirst;
 import dev.fusec.pass.rules.BiasSwiGluRule;
 import dev.fusec.pass.rules.GateUpMerge;
 import dev.fusec.pass.rules.GateUpSwiGluRule;
+import dev.fusec.pass.rules.InterleavedSwiGluRule;
 import dev.fusec.pass.rules.LinearToMatmul;
+import dev.fusec.pass.rules.ReshapeBeforeSilu;
 import dev.fusec.pass.rules.SiluFromSigmoid;
 import dev.fusec.pass.rules.SplitCanonical;
 import dev.fusec.pass.rules.SwiGluRule;
@@ -26,14 +28,15 @@ public final class Pipeline {
 
     public static List<Pass> standard() {
         return List.of(
-                new Pass.RulePass("canonicalize", "one spelling per computation: silu, matmul, mul order, splits",
-                        List.of(new LinearToMatmul(), new SiluFromSigmoid(), new ActivationFirst(), new SplitCanonical())),
+                new Pass.RulePass("canonicalize", "one spelling per computation: silu, matmul, reshape before silu, mul order, splits",
+                        List.of(new LinearToMatmul(), new SiluFromSigmoid(), new ReshapeBeforeSilu(), new ActivationFirst(),
+                                new SplitCanonical())),
                 new DeadCode(),
                 new CommonSubexpressions(),
                 new Pass.RulePass("gate-up", "two matmuls reading the same input -> one gate_up matmul",
                         List.of(new GateUpMerge())),
                 new Pass.RulePass("swiglu", "split/silu/mul (+bias, +per-token weight, +clamp) -> the SwiGLU family",
-                        List.of(new SwiGluRule(), new BiasSwiGluRule(), new WeightedSwiGluRule())),
+                        List.of(new SwiGluRule(), new InterleavedSwiGluRule(), new BiasSwiGluRule(), new WeightedSwiGluRule())),
                 new Pass.RulePass("epilogue", "SwiGLU applied to gate_up's accumulators -> gate_up_swiglu",
                         List.of(new GateUpSwiGluRule())),
                 new DeadCode(),

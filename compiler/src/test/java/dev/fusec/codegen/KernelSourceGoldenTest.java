@@ -22,16 +22,22 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The generated source as text: two small kernels compared with golden files for a fixed 8- and
- * 16-lane species (the preferred one depends on the machine), the header every kernel opens with,
- * and the rule that IR names reach generated code only inside comments.
+ * The generated source as text: one small kernel of each family (elementwise, matmul, the SwiGLU
+ * family forward and backward, gate_up_swiglu, a layout kernel) compared with golden files for a fixed
+ * species (8 lanes; silu and matmul also 16: the preferred one depends on the machine), every one of
+ * them compiled and run against the interpreter, the header every kernel opens with, and the rule that
+ * IR names reach generated code only inside comments.
  *
  * <p>To accept a deliberate change of the generators, run with {@code -Dfusec.updateGoldens=true}
  * and review the diff of {@code src/test/resources/golden/}.
@@ -55,6 +61,87 @@ class KernelSourceGoldenTest {
             }
             """;
 
+    /**
+     * One golden kernel: the stem of its files ({@code NAME_8lanes.java.txt}), a graph of exactly one
+     * kernel, kept small (the SwiGLU cases have I = 20: two vectors and a tail of 4 at 8 lanes, one and a
+     * tail at 16), and the widths whose text is pinned. Every case is compiled and run at both widths whatever it pins.
+     */
+    record Case(String name, String ir, List<Integer> lanes) {
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+
+    static final List<Integer> BOTH = List.of(8, 16);
+    /** The fused kernels' text differs between widths only in S and L, so one width pins it. */
+    static final List<Integer> EIGHT = List.of(8);
+
+    static final List<Case> CASES = List.of(
+            new Case("silu", SILU, BOTH),
+            new Case("matmul", MATMUL, BOTH),
+            new Case("swiglu_swapped", """
+                    # [up; gate] halves (vLLM's MulAndSilu)
+                    graph swapped(y: f32[T, 40]) -> (h: f32[T, 20]) {
+                      h = swiglu(y, layout=swapped)
+                      return h
+                    }
+                    """, EIGHT),
+            new Case("bias_swiglu_interleaved_limit", """
+                    # gpt-oss: [g0, u0, g1, u1, ..] pairs (two lane shuffles per pair of vectors), a bias, a limit
+                    # that binds on the test's inputs in [-1, 1]
+                    graph gptoss_act(y: f32[T, 40], b: f32[40]) -> (h: f32[T, 20]) {
+                      h = bias_swiglu(y, b, layout=interleaved, limit=0.5)
+                      return h
+                    }
+                    """, EIGHT),
+            new Case("weighted_swiglu", """
+                    # MoE: one router weight per token
+                    graph moe_act(y: f32[T, 40], w: f32[T, 1]) -> (h: f32[T, 20]) {
+                      h = weighted_swiglu(y, w)
+                      return h
+                    }
+                    """, EIGHT),
+            new Case("weighted_bias_swiglu_3d", """
+                    # [T, 3, 2I] rows with bias, per-row weight and limit
+                    graph moe_bias_act(y: f32[T, 3, 40], b: f32[40], w: f32[T, 3, 1]) -> (h: f32[T, 3, 20]) {
+                      h = weighted_bias_swiglu(y, b, w, limit=0.5)
+                      return h
+                    }
+                    """, EIGHT),
+            new Case("gate_up_swiglu", """
+                    # SwiGLU as the epilogue of one [T, 8] x [8, 2 * 12] matmul: gate and up never stored
+                    graph ffn_act(x: f32[T, 8], w_gate: f32[8, 12], w_up: f32[8, 12]) -> (h: f32[T, 12]) {
+                      h = gate_up_swiglu(x, w_gate, w_up)
+                      return h
+                    }
+                    """, EIGHT),
+            new Case("bias_swiglu_back", """
+                    # Megatron's bias_swiglu_back: dy [T, 40] and db [40] summed over the tokens
+                    graph act_back(g: f32[T, 20], y: f32[T, 40], b: f32[40]) -> (dy: f32[T, 40], db: f32[40]) {
+                      dy, db = bias_swiglu_back(g, y, b)
+                      return dy, db
+                    }
+                    """, EIGHT),
+            new Case("swiglu_back_interleaved_fp8", """
+                    # the saved input read back through an f8e4m3 rounding, interleaved pairs
+                    graph act_back_fp8(g: f32[T, 20], y: f32[T, 40]) -> (dy: f32[T, 40]) {
+                      dy = swiglu_back(g, y, layout=interleaved, fp8_input_store=true)
+                      return dy
+                    }
+                    """, EIGHT),
+            new Case("transpose", """
+                    # [T, 12] -> [12, T]: strided reads, no vectors
+                    graph flip(x: f32[T, 12]) -> (y: f32[12, T]) {
+                      y = transpose(x, perm=[1, 0])
+                      return y
+                    }
+                    """, EIGHT));
+
+    static Stream<Arguments> goldenFiles() {
+        return CASES.stream().flatMap(c -> c.lanes().stream().map(l -> Arguments.of(c, l)));
+    }
+
     private static String only(String ir, Species species) {
         List<KernelSource> sources = KernelGenerator.generate(IrParser.parse("golden.fir", ir), species).sources();
         assertEquals(1, sources.size());
@@ -62,10 +149,10 @@ class KernelSourceGoldenTest {
     }
 
     @ParameterizedTest(name = "{0} at {1} lanes")
-    @CsvSource({"silu, 8", "silu, 16", "matmul, 8", "matmul, 16"})
-    void sourceMatchesTheGoldenFile(String kernel, int lanes) throws IOException {
-        String source = only(kernel.equals("silu") ? SILU : MATMUL, new Species(lanes));
-        Path golden = GOLDEN.resolve(kernel + "_" + lanes + "lanes.java.txt");
+    @MethodSource("goldenFiles")
+    void sourceMatchesTheGoldenFile(Case c, int lanes) throws IOException {
+        String source = only(c.ir(), new Species(lanes));
+        Path golden = GOLDEN.resolve(c.name() + "_" + lanes + "lanes.java.txt");
         if (Boolean.getBoolean("fusec.updateGoldens")) {
             Files.createDirectories(GOLDEN);
             Files.writeString(golden, source, StandardCharsets.UTF_8);
@@ -75,21 +162,50 @@ class KernelSourceGoldenTest {
                 "generated source changed; if intended, run with -Dfusec.updateGoldens=true and review the diff");
     }
 
-    /** Generated code is tested twice: as text (above), and compiled and called (here), at both widths. */
-    @ParameterizedTest(name = "{0} lanes")
-    @CsvSource({"8", "16"})
-    void goldenKernelsCompileAndAgree(int lanes) {
-        for (String ir : List.of(SILU, MATMUL)) {
-            Graph g = IrParser.parse("golden.fir", ir);
-            CompiledGraph cg = CompiledGraph.compile(g, new Species(lanes), null);
-            for (long t : new long[] {1, 5}) {
-                Map<String, Long> binding = Map.of("T", t);
-                Map<String, Tensor> in = Agreement.inputs(g, binding, 3);
-                List<String> problems = Agreement.compare(g.name() + " T=" + t, Interpreter.run(g, in),
-                        Agreement.run(cg, binding, in, 1), Agreement.F32);
-                assertTrue(problems.isEmpty(), String.join("\n", problems));
-            }
+    /** No golden file without its case: a renamed case must not leave its old files behind (updating deletes them). */
+    @Test
+    void everyGoldenFileHasItsCase() throws IOException {
+        Set<String> expected = new TreeSet<>();
+        goldenFiles().forEach(a -> expected.add(a.get()[0] + "_" + a.get()[1] + "lanes.java.txt"));
+        Set<String> present;
+        try (Stream<Path> files = Files.list(GOLDEN)) {
+            present = files.map(p -> p.getFileName().toString()).collect(Collectors.toCollection(TreeSet::new));
         }
+        if (Boolean.getBoolean("fusec.updateGoldens")) {
+            for (String stale : present) {
+                if (!expected.contains(stale)) {
+                    Files.delete(GOLDEN.resolve(stale));
+                }
+            }
+            return;
+        }
+        assertEquals(expected, present);
+    }
+
+    /**
+     * Generated code is tested twice: as text (above), and compiled and called (here): every case at
+     * both widths and T = 1 (decode: a matmul's one-row path, no full band of rows), 2 (gate_up's
+     * paired panels), 5 (a band and a rest) and 70 (db summed over two chunks of 64 rows), within
+     * {@link Agreement#F32} of the interpreter: 1e-4 * max(1, max|want|) per output (fp8_input_store
+     * rounds y to f8e4m3 alike on both sides, so it needs no more). Two threads, so the rows (and db's
+     * chunks) are split.
+     */
+    @ParameterizedTest(name = "{0} at {1} lanes")
+    @MethodSource("everyCaseAtBothWidths")
+    void goldenKernelsCompileAndAgree(Case c, int lanes) {
+        Graph g = IrParser.parse("golden.fir", c.ir());
+        CompiledGraph cg = CompiledGraph.compile(g, new Species(lanes), null);
+        for (long t : new long[] {1, 2, 5, 70}) {
+            Map<String, Long> binding = Map.of("T", t);
+            Map<String, Tensor> in = Agreement.inputs(g, binding, 3);
+            List<String> problems = Agreement.compare(g.name() + " T=" + t, Interpreter.run(g, in),
+                    Agreement.run(cg, binding, in, 2), Agreement.F32);
+            assertTrue(problems.isEmpty(), String.join("\n", problems));
+        }
+    }
+
+    static Stream<Arguments> everyCaseAtBothWidths() {
+        return CASES.stream().flatMap(c -> BOTH.stream().map(l -> Arguments.of(c, l)));
     }
 
     @Test

@@ -541,6 +541,70 @@ class FusionRulesTest {
                 """, BIG);
     }
 
+    /** y [T, 8] as interleaved pairs, split from its [T, 4, 2] view into a and b [T, 4, 1]; out is the first %s. */
+    static final String PAIRS = """
+            graph g(y: f32[T, 8]) -> (out: %s) {
+              p = reshape(y, shape=[T, 4, 2])
+              a, b = split(p, parts=2, axis=-1)
+              out = %s
+              return out
+            }
+            """;
+
+    /**
+     * Every spelling of the interleaved layout reaches swiglu(y, layout=interleaved) on y [T, 8] itself,
+     * and the explanation says which spelling it met: each half squeezed to [T, 4] before the mul (silu
+     * and the clamps on either side of the squeeze), or the product of the [T, 4, 1] halves reshaped
+     * back to [T, 4] after it.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            halves squeezed before the mul | mul(silu(reshape(a, shape=[T, 4])), reshape(b, shape=[T, 4])) | before
+            silu before the squeeze        | mul(reshape(silu(a), shape=[T, 4]), reshape(b, shape=[T, 4])) | before
+            squeezed, then clamped         | mul(silu(clamp(reshape(a, shape=[T, 4]), max=7.0)), clamp(reshape(b, shape=[T, 4]), min=-7.0, max=7.0)) | before
+            clamped, silu, then squeezed   | mul(reshape(silu(clamp(a, max=7.0)), shape=[T, 4]), reshape(clamp(b, min=-7.0, max=7.0), shape=[T, 4])) | before
+            product reshaped after the mul | reshape(mul(silu(a), b), shape=[T, 4]) | after
+            after, up first, shape [T, -1] | reshape(mul(b, silu(a)), shape=[T, -1]) | after
+            after, clamped                 | reshape(mul(silu(clamp(a, max=7.0)), clamp(b, min=-7.0, max=7.0)), shape=[T, 4]) | after
+            after, written as a swiglu     | reshape(swiglu(p), shape=[T, 4]) | after
+            """)
+    void everySpellingOfInterleavedPairs(String label, String out, String where) {
+        String source = PAIRS.formatted("f32[T, 4]", out);
+        boolean clamped = out.contains("clamp");
+        if (clamped) {
+            assertClampsBind(source);
+        }
+        Fused f = assertFusesTo(label, source, """
+                graph g(y: f32[T, 8]) -> (out: f32[T, 4]) {
+                  out = swiglu(y, layout=interleaved%s)
+                  return out
+                }
+                """.formatted(clamped ? ", limit=7.0" : ""), clamped ? BIG : 1);
+        String spelling = where.equals("before")
+                ? "interleaved spelled as reshape to [T, 4, 2] + split, each half reshaped to [T, 4] before the mul"
+                : "interleaved spelled as reshape to [T, 4, 2] + split, the product reshaped back to [T, 4] after the mul";
+        String rule = where.equals("before") ? "swiglu" : "interleaved-swiglu";
+        assertTrue(events(f.ctx(), rule).stream().anyMatch(e -> e.fired() && e.detail().contains(spelling)),
+                label + ": no " + rule + " event says '" + spelling + "' in " + f.ctx().events());
+    }
+
+    @Test
+    void interleavedProductOnThreeDims() {
+        assertFusesTo("[S, B, 4, 2] pairs, product reshaped after", """
+                graph g(y: f32[S, B, 8]) -> (out: f32[S, B, 4]) {
+                  p = reshape(y, shape=[S, B, 4, 2])
+                  a, b = split(p, parts=2, axis=-1)
+                  out = reshape(mul(silu(a), b), shape=[S, B, 4])
+                  return out
+                }
+                """, """
+                graph g(y: f32[S, B, 8]) -> (out: f32[S, B, 4]) {
+                  out = swiglu(y, layout=interleaved)
+                  return out
+                }
+                """);
+    }
+
     // ---- near misses: the rule does not fire, and says why ----
 
     @Test
@@ -759,6 +823,64 @@ class FusionRulesTest {
                   return out
                 }
                 """, "swiglu", "gate and up are not read alike: only gate is reshaped from [..., I, 1] to [..., I]");
+    }
+
+    @Test
+    void interleavedProductReshapedToAnotherShape() {
+        // The [T, 4, 1] product as [T, 2, 2]: the interleaved swiglu(y) is [T, 4] and cannot take its place.
+        Fused f = assertNotFired("product reshaped to [T, 2, 2]",
+                PAIRS.formatted("f32[T, 2, 2]", "reshape(mul(silu(a), b), shape=[T, 2, 2])"), "interleaved-swiglu",
+                "the product is reshaped to [T, 2, 2], not back to [T, 4] (the inverse of the [T, 4, 2] view of y);"
+                        + " it stays a swiglu of one element per half");
+        assertEquals(List.of("reshape", "swiglu", "reshape"), TranslationValidation.opNames(f.graph()));
+    }
+
+    @Test
+    void interleavedProductWithTheOddElementGated() {
+        Fused f = assertNotFired("odd element gated", PAIRS.formatted("f32[T, 4]", "reshape(mul(silu(b), a), shape=[T, 4])"),
+                "interleaved-swiglu", "the second element of each pair is gated; no layout describes [u0, g0, u1, g1, ...]");
+        assertTrue(IrPrinter.print(f.graph()).contains("swiglu(p, layout=swapped)"), IrPrinter.print(f.graph()));
+    }
+
+    @Test
+    void interleavedProductAlsoReturned() {
+        assertNotFired("[T, 4, 1] product returned", """
+                graph g(y: f32[T, 8]) -> (out: f32[T, 4], h3: f32[T, 4, 1]) {
+                  p = reshape(y, shape=[T, 4, 2])
+                  a, b = split(p, parts=2, axis=-1)
+                  h3 = mul(silu(a), b)
+                  out = reshape(h3, shape=[T, 4])
+                  return out, h3
+                }
+                """, "interleaved-swiglu", "'h3' has other uses (it is a graph output); fusing would compute the swiglu twice");
+    }
+
+    @Test
+    void pairsViewOfAnotherAxis() {
+        // [T, 2, 4] read as [T, 4, 2]: the pairs straddle y's last two axes, which no layout of y [.., 2I] describes.
+        assertNotFired("pairs across two axes", """
+                graph g(y: f32[T, 2, 4]) -> (out: f32[T, 4]) {
+                  p = reshape(y, shape=[T, 4, 2])
+                  a, b = split(p, parts=2, axis=-1)
+                  out = reshape(mul(silu(a), b), shape=[T, 4])
+                  return out
+                }
+                """, "interleaved-swiglu",
+                "swiglu reads reshape(y) from [T, 2, 4] to [T, 4, 2], which is not the last axis [.., 2I] viewed as [.., I, 2] pairs");
+    }
+
+    @Test
+    void siluAlsoReturnedStaysBeforeItsReshape() {
+        Fused f = assertNotFired("silu of a half returned", """
+                graph g(y: f32[T, 8]) -> (out: f32[T, 4], s: f32[T, 4, 1]) {
+                  p = reshape(y, shape=[T, 4, 2])
+                  a, b = split(p, parts=2, axis=-1)
+                  s = silu(a)
+                  out = mul(reshape(s, shape=[T, 4]), reshape(b, shape=[T, 4]))
+                  return out, s
+                }
+                """, "reshape-before-silu", "'s' has other uses (it is a graph output); moving the reshape before silu would compute silu twice");
+        assertEquals(0, f.ctx().hits().getOrDefault("swiglu", 0), f.ctx().events().toString());
     }
 
     @Test

@@ -128,8 +128,12 @@ public final class SwiGluRule implements Rule {
         Node[] fusedNodes = absorbed.toArray(Node[]::new);
         String kept = gate.split().results().stream().anyMatch(r -> s.otherUses(r, fusedNodes).isPresent())
                 ? "; split kept for its other users" : "";
+        // The other spelling, the product reshaped back after the mul, is InterleavedSwiGluRule's.
+        String spelling = !gate.interleaved() ? "" : "; interleaved spelled as reshape to "
+                + s.type(((Op.Split) gate.split().op()).x()).shape() + " + split, each half reshaped to "
+                + s.type(s.node().result()).shape() + " before the mul";
         return new Match.Fired(List.of(s.node()), List.of(fused), absorbed,
-                dev.fusec.ir.OpSyntax.print(fused.op()) + " absorbed " + Site.describe(absorbed) + kept);
+                dev.fusec.ir.OpSyntax.print(fused.op()) + " absorbed " + Site.describe(absorbed) + spelling + kept);
     }
 
     /**
