@@ -2,8 +2,16 @@ package dev.fusec.cli;
 
 import dev.fusec.api.FusecException;
 import dev.fusec.interp.InputBinding;
+import dev.fusec.runtime.OutputFiles;
 import dev.fusec.ir.CompileError;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.FilterOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import picocli.CommandLine.Command;
@@ -29,7 +37,61 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
-        System.exit(execute(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+        Checked stdout = new Checked(new FileOutputStream(FileDescriptor.out));
+        Checked stderr = new Checked(new FileOutputStream(FileDescriptor.err));
+        OutputFiles.standardOutput(stdout);
+        PrintWriter err = new PrintWriter(new OutputStreamWriter(stderr, StandardCharsets.UTF_8), true);
+        int code = execute(args, new PrintWriter(new OutputStreamWriter(stdout, StandardCharsets.UTF_8), true), err);
+        if (stdout.failure != null) {
+            // A full disk or a closed pipe behind standard output is an error like any other.
+            err.println("<stdout>: error: cannot write standard output: " + stdout.failure);
+            err.flush();
+            code = EXIT_ERROR;
+        }
+        System.exit(stderr.failure != null ? EXIT_ERROR : code);
+    }
+
+    /**
+     * A standard stream that remembers its first write error: PrintWriter swallows them, and a
+     * command whose output was lost must not exit 0.
+     */
+    static final class Checked extends FilterOutputStream {
+        volatile String failure;
+
+        Checked(OutputStream out) {
+            super(out);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            try {
+                out.write(b, off, len);
+            } catch (IOException e) {
+                failed(e);
+                throw e;
+            }
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void flush() throws IOException {
+            try {
+                out.flush();
+            } catch (IOException e) {
+                failed(e);
+                throw e;
+            }
+        }
+
+        private void failed(IOException e) {
+            if (failure == null) {
+                failure = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+            }
+        }
     }
 
     /** Runs the CLI with the given streams and returns the exit status (for tests and main). */

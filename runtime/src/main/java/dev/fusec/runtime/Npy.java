@@ -1,26 +1,22 @@
 package dev.fusec.runtime;
 
+import java.io.BufferedInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * NumPy {@code .npy} files (format versions 1 to 3): reads little-endian float32 or float64 in C
- * order, writes float32 version 1.0. Anything else is a {@link NpyException} naming the problem.
+ * order, writes float32 version 1.0. Anything else is a {@link NpyException} naming the problem and,
+ * for a bad header, the field.
  */
 public final class Npy {
     private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
-    private static final Pattern DESCR = Pattern.compile("'descr'\\s*:\\s*'([^']*)'");
-    private static final Pattern FORTRAN = Pattern.compile("'fortran_order'\\s*:\\s*(True|False)");
-    private static final Pattern SHAPE = Pattern.compile("'shape'\\s*:\\s*\\(([^)]*)\\)");
 
     private Npy() {}
 
@@ -31,78 +27,229 @@ public final class Npy {
         }
     }
 
+    /** Most bytes a header may have: NumPy's own limit for reading untrusted files is 10,000. */
+    static final int MAX_HEADER = 1 << 16;
+
+    /**
+     * Reads {@code path} ({@code -}: standard input), a FIFO or device as well as a regular file,
+     * through {@link BoundedInput}: the header is read and checked first, then exactly the data it
+     * announces, so no input can make the reader read more.
+     */
     public static Tensor read(Path path) throws IOException, NpyException {
-        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-            long size = ch.size();
-            ByteBuffer head = ByteBuffer.allocate((int) Math.min(size, 12)).order(ByteOrder.LITTLE_ENDIAN);
-            readFully(ch, head);
-            head.flip();
-            if (head.remaining() < 10 || !startsWithMagic(head)) {
-                throw new NpyException("not a NumPy .npy file (bad magic)");
-            }
-            int major = head.get(6) & 0xff;
-            long headerLen;
-            int prefix;
-            if (major == 1) {
-                headerLen = head.getShort(8) & 0xffff;
-                prefix = 10;
-            } else if (major == 2 || major == 3) {
-                if (head.limit() < 12) {
-                    throw new NpyException("truncated .npy header");
-                }
-                headerLen = head.getInt(8) & 0xffffffffL;
-                prefix = 12;
-            } else {
-                throw new NpyException("unsupported .npy format version " + major);
-            }
-            if (prefix + headerLen > size || headerLen > 1 << 20) {
-                throw new NpyException("truncated .npy header");
-            }
-            ByteBuffer hb = ByteBuffer.allocate((int) headerLen);
-            ch.position(prefix);
-            readFully(ch, hb);
-            String header = new String(hb.array(), major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
-            String descr = group(DESCR, header, "descr");
-            if (!group(FORTRAN, header, "fortran_order").equals("False")) {
-                throw new NpyException("Fortran-order arrays are not supported; save with C order");
-            }
-            int[] shape = parseShape(group(SHAPE, header, "shape"));
-            int width = switch (descr) {
-                case "<f4", "=f4", "float32" -> 4;
-                case "<f8", "=f8", "float64" -> 8;
-                default -> throw new NpyException("dtype '" + descr + "' is not supported; use float32 or float64 (little-endian)");
-            };
-            long n = Tensor.elementCount(shape);
+        try (InputStream in = new BufferedInputStream(BoundedInput.open(path), 1 << 16)) {
+            return read(in);
+        }
+    }
+
+    /** Reads one array from {@code in}, which is left just past its data. */
+    public static Tensor read(InputStream in) throws IOException, NpyException {
+        byte[] pre = in.readNBytes(8);
+        if (pre.length < MAGIC.length + 2 || !java.util.Arrays.equals(pre, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
+            throw new NpyException("not a NumPy .npy file (bad magic)");
+        }
+        int major = pre[6] & 0xff;
+        int minor = pre[7] & 0xff;
+        if (major < 1 || major > 3 || minor != 0) {
+            throw new NpyException("unsupported .npy format version " + major + "." + minor);
+        }
+        int lengthBytes = major == 1 ? 2 : 4;
+        byte[] len = in.readNBytes(lengthBytes);
+        if (len.length < lengthBytes) {
+            throw new NpyException("truncated .npy header");
+        }
+        ByteBuffer lb = ByteBuffer.wrap(len).order(ByteOrder.LITTLE_ENDIAN);
+        long headerLen = major == 1 ? lb.getShort() & 0xffff : lb.getInt() & 0xffffffffL;
+        if (headerLen > MAX_HEADER) {
+            throw new NpyException("header length " + headerLen + " is over " + MAX_HEADER + " bytes");
+        }
+        byte[] hb = in.readNBytes((int) headerLen);
+        if (hb.length < headerLen) {
+            throw new NpyException("truncated .npy header");
+        }
+        Header h = Header.parse(new String(hb, major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1));
+        if (h.fortranOrder()) {
+            throw new NpyException("Fortran-order arrays are not supported; save with C order");
+        }
+        int width = switch (h.descr()) {
+            case "<f4", "=f4" -> 4;
+            case "<f8", "=f8" -> 8;
+            default -> throw new NpyException("dtype '" + h.descr() + "' is not supported; use float32 or float64 (little-endian)");
+        };
+        long n = 1;
+        for (long d : h.shape()) {
+            n = Math.multiplyExact(n, d);
             if (n > Integer.MAX_VALUE - 8) {
-                throw new NpyException("array of " + n + " elements is too large");
+                throw new NpyException("'shape' " + h.shapeText() + " has more than " + (Integer.MAX_VALUE - 8)
+                        + " elements, more than one array holds");
             }
-            long dataBytes = n * width;
-            if (size - prefix - headerLen < dataBytes) {
-                throw new NpyException("truncated data: expected " + dataBytes + " bytes, file has "
-                        + (size - prefix - headerLen));
+        }
+        int[] shape = new int[h.shape().size()];
+        for (int i = 0; i < shape.length; i++) {
+            shape[i] = (int) (long) h.shape().get(i);
+        }
+        long dataBytes = n * width;
+        float[] data = new float[(int) n];
+        byte[] chunk = new byte[1 << 20];
+        ByteBuffer view = ByteBuffer.wrap(chunk).order(ByteOrder.LITTLE_ENDIAN);
+        long got = 0;
+        int filled = 0;
+        while (got < dataBytes) {
+            int want = (int) Math.min(chunk.length, dataBytes - got);
+            int k = in.readNBytes(chunk, 0, want);
+            got += k;
+            if (k < want) {
+                throw new NpyException("truncated data: expected " + dataBytes + " bytes, file has " + got);
             }
-            float[] data = new float[(int) n];
-            ByteBuffer chunk = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
-            int filled = 0;
-            while (filled < n) {
-                chunk.clear();
-                long want = Math.min(chunk.capacity(), (n - filled) * width);
-                chunk.limit((int) want);
-                readFully(ch, chunk);
-                chunk.flip();
-                if (width == 4) {
-                    int k = chunk.remaining() / 4;
-                    chunk.asFloatBuffer().get(data, filled, k);
-                    filled += k;
-                } else {
-                    while (chunk.remaining() >= 8) {
-                        data[filled++] = (float) chunk.getDouble();
-                    }
+            view.clear().limit(k);
+            if (width == 4) {
+                view.asFloatBuffer().get(data, filled, k / 4);
+                filled += k / 4;
+            } else {
+                while (view.remaining() >= 8) {
+                    data[filled++] = (float) view.getDouble();
                 }
             }
-            return new Tensor(shape, data);
-        } catch (IllegalArgumentException | ArithmeticException e) {
-            throw new NpyException("bad shape: " + e.getMessage());
+        }
+        return new Tensor(shape, data);
+    }
+
+    /**
+     * The header dictionary, read to the letter of the format: a Python dict literal with exactly the
+     * keys {@code descr} (a string), {@code fortran_order} ({@code True} or {@code False}) and
+     * {@code shape} (a tuple of non-negative integers), padded with spaces and ended by a newline.
+     */
+    record Header(String descr, boolean fortranOrder, List<Long> shape, String shapeText) {
+        private static final java.util.Set<String> KEYS = java.util.Set.of("descr", "fortran_order", "shape");
+
+        static Header parse(String text) throws NpyException {
+            HeaderReader r = new HeaderReader(text);
+            java.util.Map<String, Object> fields = new java.util.HashMap<>();
+            String shapeText = null;
+            r.expect('{');
+            while (!r.peek('}')) {
+                String key = r.string("a key");
+                if (!KEYS.contains(key)) {
+                    throw new NpyException("header key '" + key + "' is not one of descr, fortran_order, shape");
+                }
+                r.expect(':');
+                int start = r.pos;
+                Object value = switch (key) {
+                    case "descr" -> r.string("'descr'");
+                    case "fortran_order" -> r.bool();
+                    default -> r.shape();
+                };
+                if (key.equals("shape")) {
+                    shapeText = text.substring(start, r.pos).trim();
+                }
+                if (fields.put(key, value) != null) {
+                    throw new NpyException("header gives '" + key + "' twice");
+                }
+                if (!r.peek('}')) {
+                    r.expect(',');
+                }
+            }
+            r.expect('}');
+            r.end();
+            for (String k : List.of("descr", "fortran_order", "shape")) {
+                if (!fields.containsKey(k)) {
+                    throw new NpyException("header has no '" + k + "'");
+                }
+            }
+            @SuppressWarnings("unchecked")
+            List<Long> shape = (List<Long>) fields.get("shape");
+            return new Header((String) fields.get("descr"), (Boolean) fields.get("fortran_order"), shape, shapeText);
+        }
+    }
+
+    /** A cursor over the header's text: the few Python literals a header may hold. */
+    private static final class HeaderReader {
+        private final String s;
+        int pos;
+
+        HeaderReader(String s) {
+            this.s = s;
+        }
+
+        private void space() {
+            while (pos < s.length() && (s.charAt(pos) == ' ' || s.charAt(pos) == '\t')) {
+                pos++;
+            }
+        }
+
+        boolean peek(char c) {
+            space();
+            return pos < s.length() && s.charAt(pos) == c;
+        }
+
+        void expect(char c) throws NpyException {
+            if (!peek(c)) {
+                throw new NpyException("bad header: expected '" + c + "' at byte " + pos);
+            }
+            pos++;
+        }
+
+        String string(String what) throws NpyException {
+            space();
+            char q = pos < s.length() ? s.charAt(pos) : 0;
+            int close = q == '\'' || q == '"' ? s.indexOf(q, pos + 1) : -1;
+            if (close < 0) {
+                throw new NpyException("bad header: expected a quoted string for " + what + " at byte " + pos);
+            }
+            String v = s.substring(pos + 1, close);
+            pos = close + 1;
+            return v;
+        }
+
+        boolean bool() throws NpyException {
+            space();
+            for (String w : List.of("True", "False")) {
+                if (s.startsWith(w, pos)) {
+                    pos += w.length();
+                    return w.equals("True");
+                }
+            }
+            throw new NpyException("bad 'fortran_order': expected True or False at byte " + pos);
+        }
+
+        List<Long> shape() throws NpyException {
+            expect('(');
+            List<Long> dims = new ArrayList<>();
+            while (!peek(')')) {
+                int start = pos;
+                while (pos < s.length() && Character.isDigit(s.charAt(pos)) && s.charAt(pos) < 128) {
+                    pos++;
+                }
+                String digits = s.substring(start, pos);
+                if (pos < s.length() && s.charAt(pos) == 'L') {
+                    pos++; // Python 2's long suffix, as old NumPy wrote it
+                }
+                if (digits.isEmpty() || digits.length() > 10 || Long.parseLong(digits) > Integer.MAX_VALUE) {
+                    int end = pos;
+                    while (end < s.length() && ",) ".indexOf(s.charAt(end)) < 0) {
+                        end++;
+                    }
+                    throw new NpyException("bad 'shape': extent '" + s.substring(start, Math.max(end, start + 1))
+                            + "' is not an integer from 0 to " + Integer.MAX_VALUE);
+                }
+                dims.add(Long.parseLong(digits));
+                if (!peek(')')) {
+                    expect(',');
+                }
+            }
+            expect(')');
+            if (dims.size() == 1 && !s.substring(0, pos).replace(" ", "").endsWith(",)")) {
+                throw new NpyException("bad 'shape': a one-element tuple is written (n,)");
+            }
+            return dims;
+        }
+
+        void end() throws NpyException {
+            while (pos < s.length() && (s.charAt(pos) == ' ' || s.charAt(pos) == '\n')) {
+                pos++;
+            }
+            if (pos != s.length()) {
+                throw new NpyException("bad header: unexpected text after the dictionary at byte " + pos);
+            }
         }
     }
 
@@ -142,50 +289,5 @@ public final class Npy {
                 i += k;
             }
         };
-    }
-
-    private static boolean startsWithMagic(ByteBuffer b) {
-        for (int i = 0; i < MAGIC.length; i++) {
-            if (b.get(i) != MAGIC[i]) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private static void readFully(FileChannel ch, ByteBuffer b) throws IOException {
-        while (b.hasRemaining()) {
-            if (ch.read(b) < 0) {
-                break;
-            }
-        }
-    }
-
-    private static String group(Pattern p, String header, String key) throws NpyException {
-        Matcher m = p.matcher(header);
-        if (!m.find()) {
-            throw new NpyException("header has no valid '" + key + "'");
-        }
-        return m.group(1);
-    }
-
-    private static int[] parseShape(String text) throws NpyException {
-        List<Integer> dims = new ArrayList<>();
-        for (String part : text.split(",")) {
-            String s = part.trim();
-            if (s.isEmpty()) {
-                continue;
-            }
-            try {
-                long v = Long.parseLong(s.endsWith("L") ? s.substring(0, s.length() - 1) : s);
-                if (v < 0 || v > Integer.MAX_VALUE) {
-                    throw new NpyException("shape extent " + s + " is out of range");
-                }
-                dims.add((int) v);
-            } catch (NumberFormatException e) {
-                throw new NpyException("bad shape entry '" + s + "'");
-            }
-        }
-        return dims.stream().mapToInt(Integer::intValue).toArray();
     }
 }

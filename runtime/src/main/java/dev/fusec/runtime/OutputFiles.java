@@ -30,8 +30,9 @@ import java.util.concurrent.ConcurrentHashMap;
  *   <li>a path that cannot be written (a directory, a missing parent, no permission, a read-only file
  *       system) is refused by {@link #check} before any work starts: the temporary file is made
  *       there and then;</li>
- *   <li>the outputs of one {@link Batch} appear together: all are written whole first, then moved into
- *       place one after another; if anything fails before that, none appears;</li>
+ *   <li>the outputs of one {@link Batch} appear together: all are written whole to their temporary
+ *       files first, then the in-place ones are written, then the files are moved into place one
+ *       after another; if anything fails before the moves, no file is replaced;</li>
  *   <li>every temporary file the process made is removed when it ends, SIGINT and SIGTERM included
  *       (a shutdown hook); only SIGKILL can leave one behind.</li>
  * </ul>
@@ -152,11 +153,8 @@ public final class OutputFiles {
         public void add(Target target, Content content) throws IOException {
             switch (target) {
                 case Replace r -> {
-                    try (FileChannel ch = FileChannel.open(r.temp(), StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
-                         OutputStream out = Channels.newOutputStream(ch)) {
-                        OutputStream buffered = new java.io.BufferedOutputStream(out, 1 << 16);
-                        content.writeTo(buffered);
-                        buffered.flush();
+                    try (FileChannel ch = FileChannel.open(r.temp(), StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+                        writeBuffered(content, Channels.newOutputStream(ch));
                         ch.force(true);
                     }
                     written.add(r);
@@ -172,8 +170,22 @@ public final class OutputFiles {
             }
         }
 
-        /** Moves every file into place, then writes the in-place targets. */
+        /**
+         * Writes the in-place targets, then moves every file into place. In-place writes go first:
+         * they cannot be taken back, and if one fails, no file has been replaced yet.
+         */
         public void commit() throws IOException {
+            for (int i = 0; i < inPlace.size(); i++) {
+                switch (inPlace.get(i)) {
+                    case InPlace p -> {
+                        try (OutputStream out = Files.newOutputStream(p.file(), StandardOpenOption.WRITE)) {
+                            writeBuffered(inPlaceContent.get(i), out);
+                        }
+                    }
+                    case Stdout s -> writeBuffered(inPlaceContent.get(i), stdout);
+                    case Replace r -> throw new IllegalStateException("not an in-place target: " + r);
+                }
+            }
             for (Replace r : written) {
                 try {
                     // Temporary files start owner-only; results are ordinary files, readable like any other.
@@ -183,23 +195,6 @@ public final class OutputFiles {
                 }
                 Files.move(r.temp(), r.file(), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
                 PENDING.remove(r.temp());
-            }
-            for (int i = 0; i < inPlace.size(); i++) {
-                switch (inPlace.get(i)) {
-                    case InPlace p -> {
-                        try (OutputStream out = Files.newOutputStream(p.file(), StandardOpenOption.WRITE)) {
-                            OutputStream buffered = new java.io.BufferedOutputStream(out, 1 << 16);
-                            inPlaceContent.get(i).writeTo(buffered);
-                            buffered.flush();
-                        }
-                    }
-                    case Stdout s -> {
-                        OutputStream buffered = new java.io.BufferedOutputStream(stdout, 1 << 16);
-                        inPlaceContent.get(i).writeTo(buffered);
-                        buffered.flush();
-                    }
-                    case Replace r -> throw new IllegalStateException("not an in-place target: " + r);
-                }
             }
             committed = true;
         }
@@ -212,6 +207,12 @@ public final class OutputFiles {
                 }
             }
         }
+    }
+
+    private static void writeBuffered(Content content, OutputStream out) throws IOException {
+        OutputStream buffered = new java.io.BufferedOutputStream(out, 1 << 16);
+        content.writeTo(buffered);
+        buffered.flush();
     }
 
     /** Gives up on targets that were checked but will not be written: their temporary files go. */

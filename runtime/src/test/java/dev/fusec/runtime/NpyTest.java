@@ -184,9 +184,9 @@ class NpyTest {
             assertArrayEquals(new int[] {2, 3}, t.shape(), "version " + major);
             assertSameBits(values, t.data());
         }
-        // Version 3 headers are UTF-8; a non-Latin-1 character elsewhere in the dict is harmless.
-        String utf8 = "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), 'note': '\u00b5\u2211', }";
-        assertSameBits(new float[] {4, 5}, read(npy(3, utf8, f32(4, 5))).data());
+        // Version 3 headers are UTF-8: a non-Latin-1 character is read as such (and then refused as a dtype).
+        String utf8 = "{'descr': '\u00b5\u2211', 'fortran_order': False, 'shape': (2,), }";
+        assertEquals("dtype '\u00b5\u2211' is not supported; use float32 or float64 (little-endian)", readError(npy(3, utf8, f32(4, 5))));
     }
 
     @Test
@@ -270,27 +270,57 @@ class NpyTest {
         bad[1] = 'n';
         assertEquals("not a NumPy .npy file (bad magic)", readError(bad));
         assertEquals("not a NumPy .npy file (bad magic)", readError(new byte[0]));
-        assertEquals("not a NumPy .npy file (bad magic)", readError(Arrays.copyOf(good, 9)));
+        assertEquals("truncated .npy header", readError(Arrays.copyOf(good, 9)));
         assertEquals("not a NumPy .npy file (bad magic)", readError("graph g(x: f32[4]) -> (x: f32[4]) {}".getBytes(StandardCharsets.US_ASCII)));
         byte[] v4 = good.clone();
         v4[6] = 4;
-        assertEquals("unsupported .npy format version 4", readError(v4));
+        assertEquals("unsupported .npy format version 4.0", readError(v4));
         byte[] v0 = good.clone();
         v0[6] = 0;
-        assertEquals("unsupported .npy format version 0", readError(v0));
+        assertEquals("unsupported .npy format version 0.0", readError(v0));
+        byte[] v11 = good.clone();
+        v11[7] = 1;
+        assertEquals("unsupported .npy format version 1.1", readError(v11));
     }
 
     @Test
     void rejectsMalformedDictionaries() {
-        assertEquals("header has no valid 'descr'", readError(npy(1, "{'fortran_order': False, 'shape': (1,), }", f32(1))));
-        assertEquals("header has no valid 'fortran_order'", readError(npy(1, "{'descr': '<f4', 'shape': (1,), }", f32(1))));
-        assertEquals("header has no valid 'shape'", readError(npy(1, "{'descr': '<f4', 'fortran_order': False, }", f32(1))));
-        assertEquals("bad shape entry 'x'", readError(npy(1, dict("<f4", "(x, 2)"), f32(1, 2))));
-        assertEquals("shape extent -1 is out of range", readError(npy(1, dict("<f4", "(-1, 2)"), f32(1, 2))));
-        assertEquals("shape extent 4294967296 is out of range", readError(npy(1, dict("<f4", "(4294967296,)"), f32(1))));
-        assertEquals("array of 4611686014132420609 elements is too large",
+        assertEquals("header has no 'descr'", readError(npy(1, "{'fortran_order': False, 'shape': (1,), }", f32(1))));
+        assertEquals("header has no 'fortran_order'", readError(npy(1, "{'descr': '<f4', 'shape': (1,), }", f32(1))));
+        assertEquals("header has no 'shape'", readError(npy(1, "{'descr': '<f4', 'fortran_order': False, }", f32(1))));
+        assertEquals("header key 'note' is not one of descr, fortran_order, shape",
+                readError(npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), 'note': 'x', }", f32(1))));
+        assertEquals("header gives 'shape' twice",
+                readError(npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), 'shape': (1,), }", f32(1))));
+        assertEquals("bad 'fortran_order': expected True or False at byte 34",
+                readError(npy(1, "{'descr': '<f4', 'fortran_order': 0, 'shape': (1,), }", f32(1))));
+        assertEquals("bad header: expected a quoted string for 'descr' at byte 10",
+                readError(npy(1, "{'descr': f4, 'fortran_order': False, 'shape': (1,), }", f32(1))));
+        assertEquals("bad header: expected '{' at byte 0", readError(npy(1, "['descr', '<f4']", f32(1))));
+        assertEquals("bad header: unexpected text after the dictionary at byte 58",
+                readError(npy(1, dict("<f4", "(1,)") + " x", f32(1))));
+        assertEquals("bad 'shape': a one-element tuple is written (n,)", readError(npy(1, dict("<f4", "(1)"), f32(1))));
+        assertEquals("bad 'shape': extent 'x' is not an integer from 0 to 2147483647", readError(npy(1, dict("<f4", "(x, 2)"), f32(1, 2))));
+        assertEquals("bad 'shape': extent '-1' is not an integer from 0 to 2147483647", readError(npy(1, dict("<f4", "(-1, 2)"), f32(1, 2))));
+        assertEquals("bad 'shape': extent '4294967296' is not an integer from 0 to 2147483647",
+                readError(npy(1, dict("<f4", "(4294967296,)"), f32(1))));
+        assertEquals("'shape' (2147483647, 2147483647) has more than 2147483639 elements, more than one array holds",
                 readError(npy(1, dict("<f4", "(2147483647, 2147483647)"), f32(1))));
-        assertEquals("bad shape: long overflow", readError(npy(1, dict("<f4", "(2147483647, 2147483647, 2147483647)"), f32(1))));
+        assertEquals("bad 'shape': extent '\u0661' is not an integer from 0 to 2147483647",
+                readError(npy(3, dict("<f4", "(\u0661,)"), f32(1))));
+    }
+
+    @Test
+    void readsFromAStreamExactlyWhatTheHeaderAnnounces() throws Exception {
+        // Two arrays back to back, as np.save to one open file writes them: each read stops at its data.
+        byte[] a = npy(1, dict("<f4", "(2,)"), f32(1, 2));
+        byte[] b = npy(2, dict("<f8", "(1,)"), f64(3));
+        byte[] both = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, both, a.length, b.length);
+        java.io.InputStream in = new java.io.ByteArrayInputStream(both);
+        assertSameBits(new float[] {1, 2}, Npy.read(in).data());
+        assertSameBits(new float[] {3}, Npy.read(in).data());
+        assertEquals(-1, in.read());
     }
 
     @Test
