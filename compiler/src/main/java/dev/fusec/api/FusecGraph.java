@@ -165,6 +165,9 @@ public final class FusecGraph {
 
         private static void known(String kind, List<String> given, List<String> names) {
             for (String n : given) {
+                if (n.isBlank()) {
+                    throw new IllegalArgumentException("an empty " + kind + " name; known: " + String.join(", ", names));
+                }
                 if (!names.contains(n)) {
                     throw new IllegalArgumentException("unknown " + kind + " '" + n + "'; known: " + String.join(", ", names));
                 }

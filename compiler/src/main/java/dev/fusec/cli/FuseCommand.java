@@ -22,8 +22,9 @@ final class FuseCommand implements Callable<Integer> {
     @Option(names = "--explain", description = "list each candidate site: the rule, where, and what it absorbed or why it did not fire")
     boolean explain;
 
-    @Option(names = "--passes", split = ",", paramLabel = "PASS", description = "run only these passes (see `fusec passes`)")
-    List<String> passes = new ArrayList<>();
+    /** Split here, not by picocli, which drops empty items: {@code --passes ,,,} must not mean "all passes". */
+    @Option(names = "--passes", paramLabel = "PASS,...", description = "run only these passes (see `fusec passes`)")
+    String passes;
 
     @Option(names = "--disable-pass", paramLabel = "PASS", description = "skip a pass (repeatable)")
     List<String> disabledPasses = new ArrayList<>();
@@ -35,7 +36,8 @@ final class FuseCommand implements Callable<Integer> {
     public Integer call() {
         FusecGraph.FuseOptions options;
         try {
-            options = new FusecGraph.FuseOptions(passes, disabledPasses, disabledRules);
+            List<String> only = passes == null ? List.of() : List.of(passes.split(",", -1));
+            options = new FusecGraph.FuseOptions(only, disabledPasses, disabledRules);
         } catch (IllegalArgumentException unknownName) {
             throw file.usage(unknownName.getMessage());
         }

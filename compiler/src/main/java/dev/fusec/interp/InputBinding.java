@@ -27,6 +27,14 @@ public final class InputBinding {
      * Every symbol of every input must end up bound and consistent.
      */
     public static Map<String, Long> bind(Graph g, Map<String, Long> explicit, Map<String, Tensor> given) {
+        TreeSet<String> known = new TreeSet<>();
+        g.inputs().forEach(p -> p.type().shape().dims().forEach(d -> known.addAll(d.symbols())));
+        for (String name : explicit.keySet()) {
+            if (!known.contains(name)) {
+                throw new CompileError(g.pos(), "--dim " + name + " names no dim of graph " + g.name() + " ("
+                        + (known.isEmpty() ? "it has no symbolic dims" : "its dims: " + String.join(", ", known)) + ")");
+            }
+        }
         Map<String, Long> binding = new HashMap<>(explicit);
         for (Param p : g.inputs()) {
             Tensor t = given.get(p.name());
@@ -100,16 +108,24 @@ public final class InputBinding {
             if (eq < 0 || !name.matches("[A-Za-z_][A-Za-z0-9_]*")) {
                 throw new IllegalArgumentException("--dim expects NAME=N, got '" + f + "'");
             }
+            String value = f.substring(eq + 1);
+            // ASCII digits only: Long.parseLong would also take other scripts' digits and a sign.
+            if (!value.matches("[0-9]{1,19}")) {
+                throw new IllegalArgumentException("--dim " + name + ": '" + value + "' is not a whole number (digits 0-9)");
+            }
             long v;
             try {
-                v = Long.parseLong(f.substring(eq + 1).trim());
+                v = Long.parseLong(value);
             } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("--dim " + name + ": '" + f.substring(eq + 1) + "' is not an integer");
+                v = Long.MAX_VALUE;
             }
             if (v < 1 || v > MAX_ELEMENTS) {
-                throw new IllegalArgumentException("--dim " + name + "=" + v + " is out of range (1.." + MAX_ELEMENTS + ")");
+                throw new IllegalArgumentException("--dim " + name + "=" + value + " is out of range (1.." + MAX_ELEMENTS + ")");
             }
-            dims.put(name, v);
+            Long before = dims.put(name, v);
+            if (before != null && before != v) {
+                throw new IllegalArgumentException("--dim " + name + " is given twice, as " + before + " and " + v);
+            }
         }
         return dims;
     }

@@ -11,12 +11,12 @@ import dev.fusec.ir.Param;
 import dev.fusec.ir.Shape;
 import dev.fusec.ir.SourcePos;
 import dev.fusec.ir.TensorType;
+import dev.fusec.runtime.BoundedInput;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -44,22 +44,24 @@ public final class IrParser {
 
     private IrParser() {}
 
-    /** Reads and parses a file; a missing or unreadable file is a CompileError at 1:1. */
+    /**
+     * Reads and parses a file ({@code -}: standard input) through the bounded reader, so a FIFO or
+     * a device such as {@code /dev/zero} is refused as fast as a large file; a missing or unreadable
+     * file is a CompileError at 1:1.
+     */
     public static Graph parseFile(Path path) {
         String file = path.toString();
         byte[] bytes;
         try {
-            if (Files.isDirectory(path)) {
-                throw new CompileError(SourcePos.startOf(file), "is a directory, not an IR file");
-            }
-            if (Files.exists(path) && Files.size(path) > MAX_BYTES) {
-                throw new CompileError(SourcePos.startOf(file), "file is larger than " + (MAX_BYTES >> 20) + " MiB; not an IR file");
-            }
-            bytes = Files.readAllBytes(path);
+            bytes = BoundedInput.readAll(path, MAX_BYTES, "an IR file");
         } catch (NoSuchFileException missing) {
             throw new CompileError(SourcePos.startOf(file), "no such file");
+        } catch (BoundedInput.TooLarge e) {
+            throw new CompileError(SourcePos.startOf(file), "file is " + e.getMessage());
         } catch (IOException e) {
-            throw new CompileError(SourcePos.startOf(file), "cannot read file: " + e.getMessage());
+            String why = e.getMessage() != null && e.getMessage().equals("is a directory") ? "is a directory, not an IR file"
+                    : "cannot read file: " + e.getMessage();
+            throw new CompileError(SourcePos.startOf(file), why);
         }
         return parse(file, bytes);
     }

@@ -222,15 +222,41 @@ class ErrorsTest {
         Path f = write("tiny.fir", TINY);
         String[][] cases = {
             {"T", "--dim expects NAME=N, got 'T'"}, {"=4", "--dim expects NAME=N"}, {"4T=4", "--dim expects NAME=N"},
-            {"T=abc", "--dim T: 'abc' is not an integer"}, {"T=1.5", "is not an integer"}, {"T=0", "--dim T=0 is out of range"},
-            {"T=-3", "--dim T=-3 is out of range"}, {"T=3000000000", "--dim T=3000000000 is out of range"},
-            {"T=99999999999999999999", "is not an integer"}};
+            {"T=abc", "--dim T: 'abc' is not a whole number (digits 0-9)"}, {"T=1.5", "is not a whole number"},
+            {"T=0", "--dim T=0 is out of range"}, {"T=-3", "--dim T: '-3' is not a whole number"}, {"T=+3", "is not a whole number"},
+            {"T= 3", "is not a whole number"}, {"T=\u0663", "--dim T: '\u0663' is not a whole number"},
+            {"T=3000000000", "--dim T=3000000000 is out of range"}, {"T=9223372036854775807", "is out of range"},
+            {"T=99999999999999999999", "is not a whole number"}};
         for (String[] c : cases) {
             for (String command : new String[] {"run", "bench"}) {
                 CliRun r = CliRun.of(command, f.toString(), "--dim", c[0]);
                 assertUsageError(r);
                 assertTrue(r.err().startsWith(c[1]) || r.err().lines().findFirst().orElse("").contains(c[1]), r.toString());
             }
+        }
+    }
+
+    @Test
+    void dimsMustNameTheGraphsDimsOnceEach() throws IOException {
+        Path f = write("tiny.fir", TINY);
+        for (String command : new String[] {"run", "bench"}) {
+            CliRun twice = CliRun.of(command, f.toString(), "--dim", "T=2", "--dim", "T=3");
+            assertUsageError(twice);
+            assertTrue(twice.err().startsWith("--dim T is given twice, as 2 and 3"), twice.toString());
+            assertError(CliRun.of(command, f.toString(), "--dim", "T=2", "--dim", "Q=4"), f, 1, 1,
+                    "--dim Q names no dim of graph g (its dims: T)");
+        }
+        assertEquals(0, CliRun.of("run", f.toString(), "--dim", "T=2", "--dim", "T=2").code(), "the same value twice is fine");
+    }
+
+    @Test
+    void emptyListItemsAreUsageErrors() throws IOException {
+        Path f = write("tiny.fir", TINY);
+        for (String[] flags : new String[][] {{"--passes", ",,,"}, {"--passes", "canonicalize,,dce"}, {"--disable-pass", ""},
+                {"--disable-rule", ""}}) {
+            CliRun r = CliRun.of("fuse", f.toString(), flags[0], flags[1]);
+            assertUsageError(r);
+            assertTrue(r.err().contains("empty"), r.toString());
         }
     }
 
@@ -248,7 +274,7 @@ class ErrorsTest {
     void unboundDimPointsAtTheGraph() throws IOException {
         Path f = write("ffn.fir", FFN);
         assertError(CliRun.of("run", f.toString()), f, 2, 1, "dim T is not bound; pass --dim T=N");
-        assertError(CliRun.of("run", f.toString(), "--dim", "S=4"), f, 2, 1, "dim T is not bound");
+        assertError(CliRun.of("run", f.toString(), "--dim", "S=4"), f, 2, 1, "--dim S names no dim of graph ffn (its dims: T)");
     }
 
     @Test
