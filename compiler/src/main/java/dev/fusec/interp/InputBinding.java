@@ -20,7 +20,7 @@ public final class InputBinding {
     private InputBinding() {}
 
     /** Largest tensor the executors allocate: one Java array. */
-    public static final long MAX_ELEMENTS = Integer.MAX_VALUE - 8;
+    public static final long MAX_ELEMENTS = dev.fusec.ir.Shape.MAX_ELEMENTS;
 
     /**
      * Binds dims: explicit values first, then single-symbol dims read off the given tensors.

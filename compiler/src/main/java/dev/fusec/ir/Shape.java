@@ -12,6 +12,12 @@ public record Shape(List<Dim> dims) {
      * shape arithmetic linear on hostile input (rank 80000 took a minute to check).
      */
     public static final int MAX_RANK = 64;
+    /**
+     * Most elements one value may have: one Java array (and so every index into it in generated
+     * code fits an int). Checked for the static part of every shape by {@link ShapeInference}, and
+     * for the whole count once the dims are bound.
+     */
+    public static final long MAX_ELEMENTS = Integer.MAX_VALUE - 8;
 
     public Shape {
         dims = List.copyOf(dims);

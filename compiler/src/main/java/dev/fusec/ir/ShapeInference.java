@@ -12,7 +12,8 @@ import java.util.Set;
  * Verifies a graph and infers the type of every value.
  *
  * <ol>
- *   <li>Inputs: names unique, every dim positive, element counts that fit a long.</li>
+ *   <li>Inputs: names unique, every dim positive, and every value (inputs, results, outputs) able to
+ *       fit one array: no static dim, and no product of the static dims, above {@link Shape#MAX_ELEMENTS}.</li>
  *   <li>Nodes in order: every operand defined earlier, every result new, dtypes agree, and the op's
  *       shape rule holds (symbolic dims unify by name: {@code T} matches only {@code T}).</li>
  *   <li>Outputs: defined, and the declared type equals the inferred one.</li>
@@ -49,6 +50,7 @@ public final class ShapeInference {
             }
             List<TensorType> out = inferNode(n, in);
             for (int i = 0; i < out.size(); i++) {
+                fitsAnArray(out.get(i).shape(), n.pos(), "'" + n.results().get(i) + "'");
                 if (types.put(n.results().get(i), out.get(i)) != null) {
                     throw new CompileError(n.pos(), "redefinition of '" + n.results().get(i) + "'");
                 }
@@ -77,9 +79,24 @@ public final class ShapeInference {
                 throw new CompileError(p.pos(), what + " '" + p.name() + "': dims must be positive, got " + p.type().shape());
             }
         }
-        if (p.type().shape().elementCount().isEmpty()) {
-            throw new CompileError(p.pos(), what + " '" + p.name() + "': dims overflow: " + p.type().shape()
-                    + " has more elements than fit in 64 bits");
+        fitsAnArray(p.type().shape(), p.pos(), what + " '" + p.name() + "'");
+    }
+
+    /**
+     * Every value is one array at run time: a static dim, or the product of the static dims, above
+     * {@link Shape#MAX_ELEMENTS} can never be allocated or indexed with an int, at any binding.
+     */
+    private static void fitsAnArray(Shape s, SourcePos pos, String what) {
+        for (Dim d : s.dims()) {
+            if (d.coeff() > Shape.MAX_ELEMENTS) {
+                throw new CompileError(pos, what + ": dim " + d + " of " + s + " is larger than one array holds ("
+                        + Shape.MAX_ELEMENTS + " elements)");
+            }
+        }
+        long staticPart = s.elementCount().map(Dim::coeff).orElse(Long.MAX_VALUE);
+        if (staticPart > Shape.MAX_ELEMENTS) {
+            throw new CompileError(pos, what + ": " + s + " has " + (staticPart == Long.MAX_VALUE ? "more than 2^63" : staticPart)
+                    + " elements at the least, more than one array holds (" + Shape.MAX_ELEMENTS + ")");
         }
     }
 

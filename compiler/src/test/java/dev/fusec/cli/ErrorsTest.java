@@ -192,7 +192,7 @@ class ErrorsTest {
     @Test
     void dimsThatOverflow() throws IOException {
         String huge = TINY.replace("T, 8", "99999999999, 99999999999");
-        assertErrorFromBoth(write("huge.fir", huge), 1, 9, "dims overflow");
+        assertErrorFromBoth(write("huge.fir", huge), 1, 9, "dim 99999999999 of [99999999999, 99999999999] is larger than one array holds");
         assertErrorFromBoth(write("bigint.fir", TINY.replace("T, 8]) ->", "T, 99999999999999999999]) ->")), 1, 19,
                 "integer 99999999999999999999 is too large");
     }

@@ -329,13 +329,32 @@ class ShapeInferenceTest {
 
     @Test
     void dimsThatOverflowALong() {
-        assertError("1:9", "input 'x': dims overflow: [99999999999, 99999999999] has more elements than fit in 64 bits",
+        assertError("1:9", "input 'x': dim 99999999999 of [99999999999, 99999999999] is larger than one array holds (2147483639 elements)",
                 error("x: f32[99999999999, 99999999999]", "y = silu(x)"));
-        assertError("1:9", "input 'x': dims overflow: [4294967296, 4294967296, T] has more elements than fit in 64 bits",
-                error("x: f32[4294967296, 4294967296, T]", "y = silu(x)"));
-        // The inputs fit; their concatenation does not, and reshape has to count it.
-        assertError("3:7", "reshape: dims overflow",
-                error("x: f32[3037000499, 3037000499]", "c = concat(x, x, axis=0)", "y = reshape(c, shape=[-1])"));
+        assertError("1:9", "input 'x': [65536, 65536, 65536, 65536, T] has more than 2^63 elements at the least, more than one"
+                + " array holds (2147483639)", error("x: f32[65536, 65536, 65536, 65536, T]", "y = silu(x)"));
+        // No value may pass one array, so a reshape's count (a product of fitting dims) cannot overflow either:
+        // a concatenation too large is refused where it is made.
+        assertError("2:7", "'c': dim 4294967278 of [4294967278, 1] is larger than one array holds (2147483639 elements)",
+                error("x: f32[2147483639, 1]", "c = concat(x, x, axis=0)", "y = reshape(c, shape=[-1])"));
+    }
+
+    /** Every value must fit one Java array whatever the binding: at 2^31 - 9 elements it does, past it not. */
+    @Test
+    void sizesAtTheEdgesOfAnInt() {
+        infer("x: f32[2147483639]", "y = silu(x)");
+        infer("x: f32[T, 2147483639]", "y = silu(x)"); // fits at T = 1: checked again when T is bound
+        for (String big : List.of("2147483647", "2147483648", "4294967296", "9223372036854775807")) {
+            assertError("1:9", "input 'x': dim " + big + " of [" + big + "] is larger than one array holds (2147483639 elements)",
+                    error("x: f32[" + big + "]", "y = silu(x)"));
+        }
+        assertError("1:9", "input 'x': [2, 1073741824] has 2147483648 elements at the least, more than one array holds (2147483639)",
+                error("x: f32[2, 1073741824]", "y = silu(x)"));
+        // A result may pass the limit where its operands do not: a matmul, a concat, a broadcast.
+        assertError("2:7", "'h': [65536, 65536] has 4294967296 elements at the least, more than one array holds (2147483639)",
+                error("a: f32[65536, 1], b: f32[1, 65536]", "h = matmul(a, b)"));
+        assertError("2:7", "'c': [2147483639, 2] has 4294967278 elements at the least, more than one array holds (2147483639)",
+                error("x: f32[2147483639, 1]", "c = concat(x, x, axis=1)"));
     }
 
     @Test
