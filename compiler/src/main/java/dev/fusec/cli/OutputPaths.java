@@ -51,6 +51,8 @@ final class OutputPaths implements AutoCloseable {
     void commit() {
         try {
             batch.commit();
+        } catch (OutputFiles.WriteFailed e) {
+            throw error(e.given(), "cannot write: " + e.getMessage());
         } catch (IOException e) {
             throw error(claimed.keySet().iterator().next(), "cannot write: " + e.getMessage());
         }

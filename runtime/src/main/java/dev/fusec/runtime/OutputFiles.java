@@ -53,6 +53,21 @@ public final class OutputFiles {
         }
     }
 
+    /** A write that failed at {@link Batch#commit}: which output, and why. */
+    public static final class WriteFailed extends IOException {
+        private final Path given;
+
+        WriteFailed(Path given, IOException cause) {
+            super(reason(cause), cause);
+            this.given = given;
+        }
+
+        /** The output as the user gave it. */
+        public Path given() {
+            return given;
+        }
+    }
+
     /** Where standard output's bytes go for {@code -}; the CLI's own stream, so a write error is seen. */
     private static volatile OutputStream stdout = new FileOutputStream(FileDescriptor.out);
 
@@ -176,14 +191,19 @@ public final class OutputFiles {
          */
         public void commit() throws IOException {
             for (int i = 0; i < inPlace.size(); i++) {
-                switch (inPlace.get(i)) {
-                    case InPlace p -> {
-                        try (OutputStream out = Files.newOutputStream(p.file(), StandardOpenOption.WRITE)) {
-                            writeBuffered(inPlaceContent.get(i), out);
+                Target t = inPlace.get(i);
+                try {
+                    switch (t) {
+                        case InPlace p -> {
+                            try (OutputStream out = Files.newOutputStream(p.file(), StandardOpenOption.WRITE)) {
+                                writeBuffered(inPlaceContent.get(i), out);
+                            }
                         }
+                        case Stdout s -> writeBuffered(inPlaceContent.get(i), stdout);
+                        case Replace r -> throw new IllegalStateException("not an in-place target: " + r);
                     }
-                    case Stdout s -> writeBuffered(inPlaceContent.get(i), stdout);
-                    case Replace r -> throw new IllegalStateException("not an in-place target: " + r);
+                } catch (IOException e) {
+                    throw new WriteFailed(t.given(), e);
                 }
             }
             for (Replace r : written) {
