@@ -59,6 +59,15 @@ public final class OrtPeer implements AutoCloseable {
     private final Map<String, OnnxTensor> bound = new LinkedHashMap<>();
     private final Map<String, FloatBuffer> boundData = new LinkedHashMap<>();
     private final Map<String, int[]> boundShapes = new LinkedHashMap<>();
+    /**
+     * Outputs that are inputs of the graph, fed or baked in ({@link #constants}): ORT hands such an
+     * output back as the input itself and never writes it into a bound buffer, so they are not bound
+     * but read from the input (the bound buffer stayed zero: a max relative difference of 1.0).
+     */
+    private final Map<String, int[]> passedThrough = new LinkedHashMap<>();
+    /** The inputs baked into the model as initializers, by name. */
+    private Map<String, Tensor> constants = Map.of();
+    private Map<String, Tensor> lastFed = Map.of();
 
     /** A session over {@code model} with {@code threads} intra-op threads. */
     public OrtPeer(byte[] model, int threads) {
@@ -110,7 +119,9 @@ public final class OrtPeer implements AutoCloseable {
         for (Param p : g.inputs()) {
             (OnnxExporter.isWeight(p) ? weights : fed).put(p.name(), inputs.get(p.name()));
         }
-        return new OnGraph(new OrtPeer(OnnxExporter.export(g, weights), threads, optimizedModelPath), fed);
+        OrtPeer peer = new OrtPeer(OnnxExporter.export(g, weights), threads, optimizedModelPath);
+        peer.constants = Map.copyOf(weights);
+        return new OnGraph(peer, fed);
     }
 
     /** Runs the model; every graph input must be given. Outputs by name, in the model's order. */
@@ -143,9 +154,13 @@ public final class OrtPeer implements AutoCloseable {
      * shapes); read them with {@link #boundOutputs}. Inputs must keep the shapes of the first call.
      */
     public void runBound(Map<String, Tensor> in) {
-        if (bound.isEmpty()) {
+        if (bound.isEmpty() && passedThrough.isEmpty()) {
             for (Map.Entry<String, Tensor> e : run(in).entrySet()) {
                 int[] shape = e.getValue().shape();
+                if (in.containsKey(e.getKey()) || constants.containsKey(e.getKey())) {
+                    passedThrough.put(e.getKey(), shape);
+                    continue;
+                }
                 long[] dims = Arrays.stream(shape).asLongStream().toArray();
                 // Direct and in native order, so ORT writes into it rather than into a copy.
                 FloatBuffer data = ByteBuffer.allocateDirect(4 * e.getValue().size()).order(ByteOrder.nativeOrder()).asFloatBuffer();
@@ -163,7 +178,10 @@ public final class OrtPeer implements AutoCloseable {
             for (Map.Entry<String, Tensor> e : in.entrySet()) {
                 feed.put(e.getKey(), tensorFor(e.getKey(), e.getValue()));
             }
-            session.run(feed, bound).close();
+            if (!bound.isEmpty()) {
+                session.run(feed, bound).close();
+            }
+            lastFed = in;
         } catch (OrtException e) {
             throw new IllegalStateException("ONNX Runtime run failed: " + e.getMessage(), e);
         }
@@ -172,12 +190,22 @@ public final class OrtPeer implements AutoCloseable {
     /** Copies of the outputs {@link #runBound} last wrote. */
     public Map<String, Tensor> boundOutputs() {
         Map<String, Tensor> out = new LinkedHashMap<>();
-        boundData.forEach((name, fb) -> {
-            float[] data = new float[fb.capacity()];
-            fb.get(0, data);
-            out.put(name, new Tensor(boundShapes.get(name), data));
-        });
+        for (String name : outputNames()) {
+            FloatBuffer fb = boundData.get(name);
+            if (fb != null) {
+                float[] data = new float[fb.capacity()];
+                fb.get(0, data);
+                out.put(name, new Tensor(boundShapes.get(name), data));
+            } else if (passedThrough.containsKey(name)) {
+                Tensor src = lastFed.containsKey(name) ? lastFed.get(name) : constants.get(name);
+                out.put(name, new Tensor(passedThrough.get(name), src.data().clone()));
+            }
+        }
         return out;
+    }
+
+    private List<String> outputNames() {
+        return List.copyOf(session.getOutputNames());
     }
 
     private OnnxTensor tensorFor(String name, Tensor t) throws OrtException {
@@ -215,6 +243,7 @@ public final class OrtPeer implements AutoCloseable {
         bound.values().forEach(OnnxTensor::close);
         bound.clear();
         boundData.clear();
+        passedThrough.clear();
         try {
             session.close();
         } catch (OrtException e) {
