@@ -1,5 +1,6 @@
 package dev.fusec.codegen;
 
+import dev.fusec.ir.Activation;
 import dev.fusec.ir.Glu;
 import dev.fusec.ir.Layout;
 import dev.fusec.ir.Op;
@@ -9,9 +10,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The SwiGLU family. Forward ops make one pass: each row of y [.., 2I] is read once (gate and up
- * vectors at the layout's offsets; interleaved pairs split apart with two lane shuffles), the bias
- * added, the limit applied, silu(gate) * up (* the row's weight) computed in registers, and the row of
+ * The SwiGLU family (and GeGLU: the same ops with act=gelu or gelu_tanh). Forward ops make one pass:
+ * each row of y [.., 2I] is read once (gate and up vectors at the layout's offsets; interleaved pairs
+ * split apart with two lane shuffles), the bias added, the limit applied, act(gate) * up (* the row's
+ * weight) computed in registers, and the row of
  * the result written once. Backward ops are vector loops too, in every layout (an input saved in fp8
  * is read through a vector e4m3 rounding that gives the scalar one's bits).
  */
@@ -20,14 +22,23 @@ final class SwiGluKernels {
 
     private record Parts(String y, String bias, String weights, Glu glu) {}
 
-    static KernelSource forward(Gen g) {
-        Parts p = switch (g.node().op()) {
-            case Op.SwiGlu s -> new Parts(s.y(), null, null, s.glu());
-            case Op.BiasSwiGlu s -> new Parts(s.y(), s.bias(), null, s.glu());
-            case Op.WeightedSwiGlu s -> new Parts(s.y(), null, s.weights(), s.glu());
-            case Op.WeightedBiasSwiGlu s -> new Parts(s.y(), s.bias(), s.weights(), s.glu());
-            default -> throw new IllegalArgumentException("not a SwiGLU: " + g.node().op().opName());
-        };
+    static KernelSource forward(Gen g, Op.SwiGlu s) {
+        return forward(g, new Parts(s.y(), null, null, s.glu()));
+    }
+
+    static KernelSource forward(Gen g, Op.BiasSwiGlu s) {
+        return forward(g, new Parts(s.y(), s.bias(), null, s.glu()));
+    }
+
+    static KernelSource forward(Gen g, Op.WeightedSwiGlu s) {
+        return forward(g, new Parts(s.y(), null, s.weights(), s.glu()));
+    }
+
+    static KernelSource forward(Gen g, Op.WeightedBiasSwiGlu s) {
+        return forward(g, new Parts(s.y(), s.bias(), s.weights(), s.glu()));
+    }
+
+    private static KernelSource forward(Gen g, Parts p) {
         Shape y = g.shapeOf(p.y());
         int width = (int) y.last().value();
         int half = width / 2;
@@ -41,7 +52,7 @@ final class SwiGluKernels {
                         : "load the gate vector at offset " + layout.gateIndex(0, half) + " and up at " + layout.upIndex(0, half))
                         + (p.bias() != null ? ", add the bias" : "")
                         + (p.glu().limit().isPresent() ? ", clamp (gate <= limit, |up| <= limit)" : "")
-                        + ", h = silu(gate) * up" + (p.weights() != null ? " * w[row]" : "") + ", store h; scalar code for the tail");
+                        + ", h = " + p.glu().act() + "(gate) * up" + (p.weights() != null ? " * w[row]" : "") + ", store h; scalar code for the tail");
         KernelClass k = g.start(steps.toArray(String[]::new));
         k.constant("W", Integer.toString(width)).constant("I", Integer.toString(half));
         p.glu().limit().ifPresent(l -> k.constant("LIMIT", ElementwiseKernels.floatLit(l)));
@@ -67,7 +78,8 @@ final class SwiGluKernels {
         String gi = layout == Layout.INTERLEAVED ? "2 * j" : go + " + j";
         String ui = layout == Layout.INTERLEAVED ? "2 * j + 1" : uo + " + j";
         // One row's vector of columns from j, and its scalar columns past the last full vector.
-        String store = "VectorMath.silu(g).mul(u)" + (p.weights() != null ? ".mul(ws)" : "") + ".intoArray(out, ob + j);\n";
+        Activation act = p.glu().act();
+        String store = ElementwiseKernels.vectorActivation(act, "g") + ".mul(u)" + (p.weights() != null ? ".mul(ws)" : "") + ".intoArray(out, ob + j);\n";
         String rowVector = forwardLoads(layout, go, uo, hasBias ? biasTerms(layout, "bias", go, uo, false) : null) + clampV + store;
         String rowTail = half % g.species().lanes() == 0 ? "" : """
                 for (int j = I / L * L; j < I; j++) {
@@ -77,7 +89,7 @@ final class SwiGluKernels {
                     out[ob + j] = %6$s * u%7$s;
                 }
                 """.formatted(gi, hasBias ? " + bias[" + gi + "]" : "", ui, hasBias ? " + bias[" + ui + "]" : "",
-                JavaText.nested(clampS, 4), ElementwiseKernels.scalarSilu("g"), p.weights() != null ? " * w[r]" : "");
+                JavaText.nested(clampS, 4), ElementwiseKernels.scalarActivation(act, "g"), p.weights() != null ? " * w[r]" : "");
         String rowStart = "final int yb = r * W;\nfinal int ob = r * I;\n";
         String weightVector = p.weights() != null ? "final FloatVector ws = FloatVector.broadcast(S, w[r]);\n" : "";
         if (hasBias) {
@@ -152,24 +164,18 @@ final class SwiGluKernels {
                 + "FloatVector u = FloatVector.fromArray(S, y, yb + " + upAt + " + j)" + add1 + ";\n";
     }
 
-    static KernelSource backward(Gen g) {
-        Op op = g.node().op();
-        Glu glu;
-        int bias = -1;
-        int weights = -1;
-        switch (op) {
-            case Op.SwiGluBack s -> glu = s.glu();
-            case Op.BiasSwiGluBack s -> {
-                glu = s.glu();
-                bias = 2;
-            }
-            case Op.WeightedSwiGluBack s -> {
-                glu = s.glu();
-                weights = 2;
-            }
-            default -> throw new IllegalArgumentException("not a SwiGLU backward: " + op.opName());
-        }
-        return backwardVector(g, glu, bias, weights);
+    static KernelSource backward(Gen g, Op.SwiGluBack s) {
+        return backwardVector(g, s.glu(), -1, -1);
+    }
+
+    /** bias is operand 2. */
+    static KernelSource backward(Gen g, Op.BiasSwiGluBack s) {
+        return backwardVector(g, s.glu(), 2, -1);
+    }
+
+    /** weights are operand 2. */
+    static KernelSource backward(Gen g, Op.WeightedSwiGluBack s) {
+        return backwardVector(g, s.glu(), -1, 2);
     }
 
     /** Rows per partial sum of db: float sums over 64 rows, added into double. */
@@ -208,16 +214,23 @@ final class SwiGluKernels {
                         : "gate at column " + (go == 0 ? "" : go + " + ") + "j and up at " + (uo == 0 ? "" : uo + " + ") + "j")
                 + (bias >= 0 ? ", plus the bias" : "")
                 + (limit ? ", clamped (a mask records where a clamp binds: no gradient there)" : "")
-                + "; s = sigmoid(gate); dgate = g' * up * s * (1 + gate * (1 - s)); dup = g' * gate * s, with g' = g"
+                + switch (glu.act()) {
+                    case SILU -> "; s = sigmoid(gate); dgate = g' * up * s * (1 + gate * (1 - s)); dup = g' * gate * s";
+                    case GELU, GELU_TANH -> "; a = " + glu.act() + "(gate); dgate = g' * up * " + glu.act() + "'(gate); dup = g' * a";
+                }
+                + ", with g' = g"
                 + (weights >= 0 ? " * w[row]" : "") + "; store both" + (interleaved ? ", zipped back into pairs" : ""));
         if (tail != 0) {
-            steps.add("the last " + tail + " columns of each row, fewer than L, one by one (scalar sigmoid)");
+            steps.add("the last " + tail + " columns of each row, fewer than L, one by one (scalar " + switch (glu.act()) {
+                case SILU -> "sigmoid";
+                case GELU, GELU_TANH -> glu.act() + " and its derivative";
+            } + ")");
         }
         if (bias >= 0) {
             steps.add("db: per chunk, a float sum per column of its rows in order; then, split by columns, the chunks'"
                     + " sums added in double in order");
         } else if (weights >= 0) {
-            steps.add("dw[row] = sum over the row of gate * s * up * g: a vector of sums, its lanes added in order");
+            steps.add("dw[row] = sum over the row of " + glu.act() + "(gate) * up * g: a vector of sums, its lanes added in order");
         }
         KernelClass k = g.start(steps.toArray(String[]::new));
         k.constant("W", Integer.toString(width)).constant("I", Integer.toString(half))
@@ -286,7 +299,7 @@ final class SwiGluKernels {
                 final FloatVector wv = FloatVector.broadcast(S, extra[r]);
                 FloatVector dw = FloatVector.zero(S);
                 """ : bias >= 0 ? "final int p = r / DB_ROWS * W; // this row's chunk in partial (second)\n" : "");
-        String accumulate = weights >= 0 ? "dw = gate.mul(s).mul(up).fma(gr, dw);"
+        String accumulate = weights >= 0 ? "dw = " + activated(glu.act(), true) + ".mul(up).fma(gr, dw);"
                 : bias >= 0 ? """
                 FloatVector.fromArray(S, second, p + j).add(dGate).intoArray(second, p + j);
                 FloatVector.fromArray(S, second, p + I + j).add(dUp).intoArray(second, p + I + j);
@@ -356,6 +369,17 @@ final class SwiGluKernels {
         return k.build();
     }
 
+    /**
+     * act(gate) in a backward step, vector or scalar: silu's from the step's sigmoid s, gelu's the
+     * step's {@code act}.
+     */
+    private static String activated(Activation act, boolean vector) {
+        return switch (act) {
+            case SILU -> vector ? "gate.mul(s)" : "gate * s";
+            case GELU, GELU_TANH -> "act";
+        };
+    }
+
     /** Rows side by side in the bias backward's {@code bandAlone}. */
     private static final int BACK_BAND = 2;
 
@@ -390,11 +414,24 @@ final class SwiGluKernels {
                     up = up.max(-LIMIT).min(LIMIT);
                     """);
         }
-        t.append("final FloatVector s = VectorMath.sigmoid(gate);\n");
+        String derivative = switch (glu.act()) {
+            case SILU -> {
+                t.append("final FloatVector s = VectorMath.sigmoid(gate);\n");
+                yield "s.mul(gate.mul(s.neg().add(1f)).add(1f))";
+            }
+            case GELU -> {
+                t.append("final FloatVector act = VectorMath.gelu(gate);\n");
+                yield "VectorMath.geluGrad(gate)";
+            }
+            case GELU_TANH -> {
+                t.append("final FloatVector act = VectorMath.geluTanh(gate);\n");
+                yield "VectorMath.geluTanhGrad(gate)";
+            }
+        };
         t.append("final FloatVector gr = FloatVector.fromArray(S, g, r * I + j);\n");
         t.append("final FloatVector gw = gr").append(weights ? ".mul(wv)" : "").append(";\n");
-        t.append("FloatVector dGate = gw.mul(up).mul(s).mul(gate.mul(s.neg().add(1f)).add(1f));\n");
-        t.append("FloatVector dUp = gw.mul(gate).mul(s);\n");
+        t.append("FloatVector dGate = gw.mul(up).mul(").append(derivative).append(");\n");
+        t.append("FloatVector dUp = gw.mul(").append(activated(glu.act(), true)).append(");\n");
         if (limit) {
             t.append("dGate = FloatVector.zero(S).blend(dGate, gatePasses);\n");
             t.append("dUp = FloatVector.zero(S).blend(dUp, upPasses);\n");
@@ -432,11 +469,24 @@ final class SwiGluKernels {
                         up = Math.min(Math.max(up, -LIMIT), LIMIT);
                     """);
         }
-        t.append("    final float s = ").append(ElementwiseKernels.scalarSigmoid("gate")).append(";\n");
+        String derivative = switch (glu.act()) {
+            case SILU -> {
+                t.append("    final float s = ").append(ElementwiseKernels.scalarSigmoid("gate")).append(";\n");
+                yield "s * (gate * (1f - s) + 1f)";
+            }
+            case GELU -> {
+                t.append("    final float act = VectorMath.gelu(gate);\n");
+                yield "VectorMath.geluGrad(gate)";
+            }
+            case GELU_TANH -> {
+                t.append("    final float act = VectorMath.geluTanh(gate);\n");
+                yield "VectorMath.geluTanhGrad(gate)";
+            }
+        };
         t.append("    final float gr = g[r * I + j];\n");
         t.append("    final float gw = gr").append(weights ? " * extra[r]" : "").append(";\n");
-        t.append("    float dGate = gw * up * s * (gate * (1f - s) + 1f);\n");
-        t.append("    float dUp = gw * gate * s;\n");
+        t.append("    float dGate = gw * up * ").append(derivative).append(";\n");
+        t.append("    float dUp = gw * ").append(activated(glu.act(), false)).append(";\n");
         if (limit) {
             t.append("    dGate = gatePasses ? dGate : 0f;\n");
             t.append("    dUp = upPasses ? dUp : 0f;\n");
@@ -444,7 +494,7 @@ final class SwiGluKernels {
         t.append("    dy[r * W + ").append(gc).append("] = dGate;\n");
         t.append("    dy[r * W + ").append(uc).append("] = dUp;\n");
         if (weights) {
-            t.append("    lanes[j % L] += gate * s * up * gr;\n");
+            t.append("    lanes[j % L] += ").append(activated(glu.act(), false)).append(" * up * gr;\n");
         } else if (bias) {
             t.append("    second[p + j] += dGate;\n");
             t.append("    second[p + I + j] += dUp;\n");

@@ -6,8 +6,9 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Vector exp, sigmoid and SiLU for generated kernels (and e4m3 rounding, for backward ops that read
- * an input saved in fp8). exp is a range reduction and a degree-6 polynomial in FMAs, within two
+ * Vector exp, sigmoid, SiLU and GELU (both of PyTorch's formulas, with their derivatives) for
+ * generated kernels, with scalar twins of GELU for their tails (and e4m3 rounding, for backward ops
+ * that read an input saved in fp8). exp is a range reduction and a degree-6 polynomial in FMAs, within two
  * float ulps of the true exp (tested against {@link Math#exp} wherever the result is a normal
  * float). Not {@code lanewise(EXP)}: the JDK's SVML exp is accurate to 1 ulp but
  * costs a third more per vector here (AVX-512, measured in a SwiGLU loop), and SiLU is what bounds
@@ -49,6 +50,176 @@ public final class VectorMath {
      */
     public static FloatVector silu(FloatVector x) {
         return x.div(expInRange(clampBits(x.neg())).add(1f));
+    }
+
+    // ---- GELU ----
+    //
+    // Exact GELU is x * Phi(x), Phi the normal CDF, Phi(x) = erfc(-x / sqrt 2) / 2. Java has no erf, and
+    // 1 + erf(x / sqrt 2) loses everything to cancellation for negative x, so Phi is computed from the
+    // tail q(x) = erfc(|x| / sqrt 2) / 2 = exp(-x^2 / 2) * G(|x| / sqrt 2) / 2, G(z) = exp(z^2) erfc(z)
+    // (smooth, 1 at 0, ~ 1 / (z sqrt pi) for large z): Phi = q for x < 0 and 1 - q for x >= 0, no
+    // cancellation on either side. G(z) = t * P(t) with t = 1 / (1 + 0.3 z), P of degree 8 fitted
+    // (least squares reweighted towards minimax) to the relative error of G over z in [0, 9.5]:
+    // 1.95e-8, a third of a float ulp; 0.5 e^-2 is folded into its coefficients. exp(-x^2 / 2) must not see the rounding of x^2 (at x = -10
+    // that alone is 25 ulps of the result): x^2 = h + l exactly (l from an FMA), and exp(2 - h / 2)
+    // (2 - h / 2 exact from h / 2 >= 2; below, its rounding error joins l) is multiplied by
+    // 1 - l / 2 + that error. The 2 moves exp's clamp at -86 to x^2 / 2 = 88, where |gelu| is under a
+    // fifth of the smallest normal float; from x < -13.25 the result is -0 (the sign of x * Phi(x),
+    // the limit at -inf, where x * 0 would be NaN). VectorMathTest measures the error against a
+    // double erfc in float ulps where the result is a normal float. The tanh form is x * sigmoid(2 u), u = sqrt(2 / pi) (x + 0.044715 x^3),
+    // equal to 0.5 x (1 + tanh u) without its cancellation; its relative error grows with |2 u| as
+    // any float evaluation of u does (the rounding of u, times |2 u| (1 - sigmoid(2 u))), and where
+    // sigmoid's exp clamps (2 u < -88.72283, x < -10.06, |result| < 3e-38) the result is -0.
+
+    /** 0.5 e^-2 times the coefficients of P, constant term first: see above. */
+    private static final float P0 = 0.011448662f, P1 = 0.011550334f, P2 = 0.010047365f, P3 = 0.014510739f,
+            P4 = -0.006336579f, P5 = 0.036974348f, P6 = -0.03459441f, P7 = 0.032825768f, P8 = -0.008758586f;
+    /** e^-2 / sqrt(2 pi): exp(2 - x^2 / 2) times this is the normal density. */
+    private static final float PDF = 0.053990968f;
+    private static final float SQRT_HALF = 0.70710677f;
+    /** 2 sqrt(2 / pi) and 0.044715: 2 u = A x (1 + C x^2), its derivative A (1 + 3 C x^2). */
+    private static final float A = 1.5957692f;
+    private static final float C = 0.044715f;
+    /** Past these |x|, gelu is -0 (below) or x (above); where 2 u passes the first, gelu_tanh is -0. */
+    private static final float GELU_LOW = -13.25f;
+    private static final float GELU_HIGH = 13.25f;
+    private static final float TANH_LOW = -88.72283f;
+
+    /** exp(-x^2 / 2) * e^2, the rounding of x^2 corrected (see above); x must be finite, |x| <= 13.25 or so. */
+    private static FloatVector gaussian(FloatVector x) {
+        FloatVector h = x.mul(x);
+        FloatVector l = x.fma(x, h.neg());
+        FloatVector half = h.mul(0.5f);
+        FloatVector v = half.neg().add(2f);
+        FloatVector vLow = v.neg().add(2f).sub(half);
+        FloatVector e = exp(v);
+        return e.fma(l.fma(FloatVector.broadcast(x.species(), -0.5f), vLow), e);
+    }
+
+    /** q / exp(2 - x^2 / 2) (see above) at |x|: t * P(t), t = 1 / (1 + 0.3 |x| / sqrt 2). */
+    private static FloatVector tail(FloatVector x) {
+        VectorSpecies<Float> s = x.species();
+        FloatVector t = FloatVector.broadcast(s, 1f).div(x.abs().mul(SQRT_HALF).fma(0.3f, 1f));
+        FloatVector p = FloatVector.broadcast(s, P8);
+        p = p.fma(t, FloatVector.broadcast(s, P7));
+        p = p.fma(t, FloatVector.broadcast(s, P6));
+        p = p.fma(t, FloatVector.broadcast(s, P5));
+        p = p.fma(t, FloatVector.broadcast(s, P4));
+        p = p.fma(t, FloatVector.broadcast(s, P3));
+        p = p.fma(t, FloatVector.broadcast(s, P2));
+        p = p.fma(t, FloatVector.broadcast(s, P1));
+        p = p.fma(t, FloatVector.broadcast(s, P0));
+        return p.mul(t);
+    }
+
+    /** GELU, x * Phi(x) (PyTorch approximate='none'): -0 at -inf, +inf at +inf, NaN for NaN. */
+    public static FloatVector gelu(FloatVector x) {
+        FloatVector xc = x.min(GELU_HIGH);
+        // w = x q: from x < 0 the result, from x >= 0 what x * Phi = x - x q lacks.
+        FloatVector w = xc.mul(gaussian(xc)).mul(tail(xc));
+        FloatVector r = x.sub(w).blend(w, x.lt(0f));
+        return r.blend(-0f, x.lt(GELU_LOW));
+    }
+
+    /** d/dx gelu(x) = Phi(x) + x phi(x): 0 at -inf, 1 at +inf, NaN for NaN. */
+    public static FloatVector geluGrad(FloatVector x) {
+        FloatVector xc = x.min(GELU_HIGH);
+        FloatVector g = gaussian(xc);
+        FloatVector p = tail(xc);
+        // x < 0: q + x phi = e (P + x PDF); x >= 0: 1 - q + x phi = 1 + e (x PDF - P), e = gaussian.
+        FloatVector pdf = FloatVector.broadcast(x.species(), PDF);
+        FloatVector below = xc.fma(pdf, p).mul(g);
+        FloatVector above = g.fma(xc.fma(pdf, p.neg()), FloatVector.broadcast(x.species(), 1f));
+        return above.blend(below, x.lt(0f)).blend(-0f, x.lt(GELU_LOW));
+    }
+
+    /** 2 u = 2 sqrt(2 / pi) (x + 0.044715 x^3), the argument of the tanh form's sigmoid. */
+    private static FloatVector tanhArgument(FloatVector x) {
+        return x.mul(x).fma(C, 1f).mul(x).mul(A);
+    }
+
+    /** GELU's tanh form, x * sigmoid(2 u) = 0.5 x (1 + tanh u) (approximate='tanh'): -0 at -inf, +inf at +inf. */
+    public static FloatVector geluTanh(FloatVector x) {
+        FloatVector t = tanhArgument(x);
+        return x.mul(sigmoid(t)).blend(-0f, t.lt(TANH_LOW));
+    }
+
+    /**
+     * d/dx of the tanh form: s (1 + (1 - s) x (2 u)'), s = sigmoid(2 u), (2 u)' = A (1 + 3 C x^2); x
+     * is taken as at most 10 there (s is 1 in float from x = 10, and x (2 u)' would overflow first).
+     */
+    public static FloatVector geluTanhGrad(FloatVector x) {
+        FloatVector xc = x.min(10f);
+        FloatVector t = tanhArgument(xc);
+        FloatVector s = sigmoid(t);
+        FloatVector slope = xc.mul(xc).fma(3f * C, 1f).mul(A).mul(xc);
+        FloatVector r = s.neg().add(1f).mul(slope).fma(s, s);
+        return r.blend(-0f, t.lt(TANH_LOW));
+    }
+
+    // Scalar twins for kernels' tails: the same steps in float, with Math.exp for the vector exp.
+
+    private static float gaussian(float x) {
+        float h = x * x;
+        float l = Math.fma(x, x, -h);
+        float half = h * 0.5f;
+        float v = 2f - half;
+        float vLow = (2f - v) - half;
+        float e = (float) Math.exp(Math.max(v, -86f));
+        return Math.fma(e, Math.fma(l, -0.5f, vLow), e);
+    }
+
+    private static float tail(float x) {
+        float t = 1f / Math.fma(Math.abs(x) * SQRT_HALF, 0.3f, 1f);
+        float p = P8;
+        p = Math.fma(p, t, P7);
+        p = Math.fma(p, t, P6);
+        p = Math.fma(p, t, P5);
+        p = Math.fma(p, t, P4);
+        p = Math.fma(p, t, P3);
+        p = Math.fma(p, t, P2);
+        p = Math.fma(p, t, P1);
+        p = Math.fma(p, t, P0);
+        return p * t;
+    }
+
+    /** {@link #gelu(FloatVector)} of one float. */
+    public static float gelu(float x) {
+        if (x < GELU_LOW) {
+            return -0f;
+        }
+        float xc = Math.min(x, GELU_HIGH);
+        float w = xc * gaussian(xc) * tail(xc);
+        return x < 0f ? w : x - w;
+    }
+
+    /** {@link #geluGrad(FloatVector)} of one float. */
+    public static float geluGrad(float x) {
+        if (x < GELU_LOW) {
+            return -0f;
+        }
+        float xc = Math.min(x, GELU_HIGH);
+        float g = gaussian(xc);
+        float p = tail(xc);
+        return x < 0f ? Math.fma(xc, PDF, p) * g : Math.fma(g, Math.fma(xc, PDF, -p), 1f);
+    }
+
+    /** {@link #geluTanh(FloatVector)} of one float. */
+    public static float geluTanh(float x) {
+        float t = Math.fma(x * x, C, 1f) * x * A;
+        return t < TANH_LOW ? -0f : x * (1f / (1f + (float) Math.exp(-t)));
+    }
+
+    /** {@link #geluTanhGrad(FloatVector)} of one float. */
+    public static float geluTanhGrad(float x) {
+        float xc = Math.min(x, 10f);
+        float t = Math.fma(xc * xc, C, 1f) * xc * A;
+        if (t < TANH_LOW) {
+            return -0f;
+        }
+        float s = 1f / (1f + (float) Math.exp(-t));
+        float slope = Math.fma(xc * xc, 3f * C, 1f) * A * xc;
+        return Math.fma((1f - s) * slope, s, s);
     }
 
     /**
