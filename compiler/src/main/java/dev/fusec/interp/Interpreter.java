@@ -169,7 +169,6 @@ public final class Interpreter {
         return x * sigmoid(x);
     }
 
-    private static final double SQRT_HALF = 0.7071067811865476;
     private static final double ONE_OVER_SQRT_2PI = 0.3989422804014327;
     /** sqrt(2 / pi) and 0.044715, the constants of GELU's tanh form (PyTorch's, and Hendrycks and Gimpel's). */
     private static final double K = 0.7978845608028654;
@@ -177,7 +176,7 @@ public final class Interpreter {
 
     /** The standard normal CDF, erfc(-x / sqrt 2) / 2: no cancellation for negative x. */
     static double normalCdf(double x) {
-        return 0.5 * Erf.erfc(-x * SQRT_HALF);
+        return Erf.normalCdf(x);
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.fusec.runtime;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -58,78 +59,91 @@ public final class VectorMath {
     // 1 + erf(x / sqrt 2) loses everything to cancellation for negative x, so Phi is computed from the
     // tail q(x) = erfc(|x| / sqrt 2) / 2 = exp(-x^2 / 2) * G(|x| / sqrt 2) / 2, G(z) = exp(z^2) erfc(z)
     // (smooth, 1 at 0, ~ 1 / (z sqrt pi) for large z): Phi = q for x < 0 and 1 - q for x >= 0, no
-    // cancellation on either side. G(z) = t * P(t) with t = 1 / (1 + 0.3 z), P of degree 8 fitted
-    // (least squares reweighted towards minimax) to the relative error of G over z in [0, 9.5]:
-    // 1.95e-8, a third of a float ulp; 0.5 e^-2 is folded into its coefficients. exp(-x^2 / 2) must not see the rounding of x^2 (at x = -10
-    // that alone is 25 ulps of the result): x^2 = h + l exactly (l from an FMA), and exp(2 - h / 2)
-    // (2 - h / 2 exact from h / 2 >= 2; below, its rounding error joins l) is multiplied by
-    // 1 - l / 2 + that error. The 2 moves exp's clamp at -86 to x^2 / 2 = 88, where |gelu| is under a
-    // fifth of the smallest normal float; from x < -13.25 the result is -0 (the sign of x * Phi(x),
-    // the limit at -inf, where x * 0 would be NaN). VectorMathTest measures the error against a
-    // double erfc in float ulps where the result is a normal float. The tanh form is x * sigmoid(2 u), u = sqrt(2 / pi) (x + 0.044715 x^3),
-    // equal to 0.5 x (1 + tanh u) without its cancellation; its relative error grows with |2 u| as
-    // any float evaluation of u does (the rounding of u, times |2 u| (1 - sigmoid(2 u))), and where
-    // sigmoid's exp clamps (2 u < -88.72283, x < -10.06, |result| < 3e-38) the result is -0.
+    // cancellation on either side. G(z) / 2 = t * R(u) with t = 1 / (1 + z / 2) and u = 1 - t = t z / 2
+    // (u, not t, so that the rounding of 1 + z / 2 does not reach R near z = 0, where R is steepest in
+    // t), R of degree 8 fitted (least squares reweighted towards minimax) to the relative error of G
+    // over z in [0, 9.5]: 4.2e-8, under a float ulp. exp(-x^2 / 2) must not see the rounding of x^2 (at x = -10 that alone
+    // is 25 ulps of the result): x^2 = h + l exactly (l from an FMA), and exp(-h / 2) is multiplied by
+    // 1 - l / 2. exp clamps at -86, where gelu' is still a normal float, so from |x| > sqrt(128) the
+    // exponent is -h / 2 + 4 (exact) and e^-4 is multiplied in last: the clamp moves to x^2 / 2 = 90,
+    // where gelu and gelu' are below the smallest normal float; from x < -13.4 both are -0 (the sign
+    // of x * Phi(x), the limit at -inf, where x * 0 would be NaN). VectorGeluTest (compiler module)
+    // measures the error against a double erfc, in float ulps where the result is a normal float.
+    // The tanh form is x * sigmoid(2u), 2u = 2 sqrt(2 / pi) (x + 0.044715 x^3), equal to
+    // 0.5 x (1 + tanh u) without its cancellation; its relative error grows with |2u| as any float
+    // evaluation of u does (the rounding of 2u, times |2u| (1 - sigmoid(2u))), and where sigmoid's exp
+    // clamps (2u < -88.72283, x < -10.06, |result| < 3e-38) the result is -0.
 
-    /** 0.5 e^-2 times the coefficients of P, constant term first: see above. */
-    private static final float P0 = 0.011448662f, P1 = 0.011550334f, P2 = 0.010047365f, P3 = 0.014510739f,
-            P4 = -0.006336579f, P5 = 0.036974348f, P6 = -0.03459441f, P7 = 0.032825768f, P8 = -0.008758586f;
-    /** e^-2 / sqrt(2 pi): exp(2 - x^2 / 2) times this is the normal density. */
-    private static final float PDF = 0.053990968f;
-    private static final float SQRT_HALF = 0.70710677f;
-    /** 2 sqrt(2 / pi) and 0.044715: 2 u = A x (1 + C x^2), its derivative A (1 + 3 C x^2). */
+    /** The coefficients of R, constant term first: see above. */
+    private static final float P0 = 0.49999997f, P1 = -0.6283752f, P2 = 0.24311496f, P3 = 0.10742411f, P4 = -0.059414294f,
+            P5 = -0.011766083f, P6 = -0.07420699f, P7 = 0.09371299f, P8 = -0.029445654f;
+    /** 1 / sqrt(2 pi): exp(-x^2 / 2) times this is the normal density. */
+    private static final float PDF = 0.3989423f;
+    /** 1 / sqrt 8: |x| times this is z / 2. */
+    private static final float HALF_SQRT_HALF = 0.35355338f;
+    /** From |x| > SHIFT_FROM, exp(-x^2 / 2) is taken as exp(4 - x^2 / 2) * e^-4 (see above). */
+    private static final float SHIFT_FROM = 11.313708f;
+    private static final float E_MINUS_4 = 0.01831564f;
+    /** 2 sqrt(2 / pi) and 0.044715: 2u = A x (1 + C x^2), its derivative A (1 + 3 C x^2). */
     private static final float A = 1.5957692f;
     private static final float C = 0.044715f;
-    /** Past these |x|, gelu is -0 (below) or x (above); where 2 u passes the first, gelu_tanh is -0. */
-    private static final float GELU_LOW = -13.25f;
-    private static final float GELU_HIGH = 13.25f;
+    /** Below GELU_LOW gelu and gelu' are -0; above GELU_HIGH x is taken as GELU_HIGH in Phi; below TANH_LOW (2u) the tanh form's are -0. */
+    private static final float GELU_LOW = -13.4f;
+    private static final float GELU_HIGH = 13.4f;
     private static final float TANH_LOW = -88.72283f;
 
-    /** exp(-x^2 / 2) * e^2, the rounding of x^2 corrected (see above); x must be finite, |x| <= 13.25 or so. */
-    private static FloatVector gaussian(FloatVector x) {
+    /** exp(-x^2 / 2), the rounding of x^2 corrected, times e^4 where {@code shifted} (see above). */
+    private static FloatVector gaussian(FloatVector x, VectorMask<Float> shifted) {
         FloatVector h = x.mul(x);
         FloatVector l = x.fma(x, h.neg());
-        FloatVector half = h.mul(0.5f);
-        FloatVector v = half.neg().add(2f);
-        FloatVector vLow = v.neg().add(2f).sub(half);
-        FloatVector e = exp(v);
-        return e.fma(l.fma(FloatVector.broadcast(x.species(), -0.5f), vLow), e);
+        FloatVector v = h.mul(-0.5f);
+        FloatVector e = exp(v.add(v.broadcast(4f), shifted));
+        return l.mul(-0.5f).fma(e, e);
     }
 
-    /** q / exp(2 - x^2 / 2) (see above) at |x|: t * P(t), t = 1 / (1 + 0.3 |x| / sqrt 2). */
+    /** G(|x| / sqrt 2) / 2 = t * R(u), z / 2 = |x| / sqrt 8, t = 1 / (1 + z / 2), u = t z / 2. */
     private static FloatVector tail(FloatVector x) {
         VectorSpecies<Float> s = x.species();
-        FloatVector t = FloatVector.broadcast(s, 1f).div(x.abs().mul(SQRT_HALF).fma(0.3f, 1f));
+        FloatVector a = x.abs().mul(HALF_SQRT_HALF);
+        FloatVector t = FloatVector.broadcast(s, 1f).div(a.add(1f));
+        FloatVector u = a.mul(t);
         FloatVector p = FloatVector.broadcast(s, P8);
-        p = p.fma(t, FloatVector.broadcast(s, P7));
-        p = p.fma(t, FloatVector.broadcast(s, P6));
-        p = p.fma(t, FloatVector.broadcast(s, P5));
-        p = p.fma(t, FloatVector.broadcast(s, P4));
-        p = p.fma(t, FloatVector.broadcast(s, P3));
-        p = p.fma(t, FloatVector.broadcast(s, P2));
-        p = p.fma(t, FloatVector.broadcast(s, P1));
-        p = p.fma(t, FloatVector.broadcast(s, P0));
+        p = p.fma(u, FloatVector.broadcast(s, P7));
+        p = p.fma(u, FloatVector.broadcast(s, P6));
+        p = p.fma(u, FloatVector.broadcast(s, P5));
+        p = p.fma(u, FloatVector.broadcast(s, P4));
+        p = p.fma(u, FloatVector.broadcast(s, P3));
+        p = p.fma(u, FloatVector.broadcast(s, P2));
+        p = p.fma(u, FloatVector.broadcast(s, P1));
+        p = p.fma(u, FloatVector.broadcast(s, P0));
         return p.mul(t);
+    }
+
+    /** 1, or e^-4 where {@code shifted}: the last factor of what {@link #gaussian} gave. */
+    private static FloatVector unshift(FloatVector x, VectorMask<Float> shifted) {
+        return FloatVector.broadcast(x.species(), 1f).blend(E_MINUS_4, shifted);
     }
 
     /** GELU, x * Phi(x) (PyTorch approximate='none'): -0 at -inf, +inf at +inf, NaN for NaN. */
     public static FloatVector gelu(FloatVector x) {
         FloatVector xc = x.min(GELU_HIGH);
-        // w = x q: from x < 0 the result, from x >= 0 what x * Phi = x - x q lacks.
-        FloatVector w = xc.mul(gaussian(xc)).mul(tail(xc));
-        FloatVector r = x.sub(w).blend(w, x.lt(0f));
+        VectorMask<Float> shifted = xc.abs().compare(VectorOperators.GT, SHIFT_FROM);
+        // w = x q: from x <= 0 the result (-0 at -0, as x * Phi(x)), from x > 0 what x * Phi = x - x q lacks.
+        FloatVector w = xc.mul(gaussian(xc, shifted)).mul(tail(xc)).mul(unshift(xc, shifted));
+        FloatVector r = x.sub(w).blend(w, x.compare(VectorOperators.LE, 0f));
         return r.blend(-0f, x.lt(GELU_LOW));
     }
 
-    /** d/dx gelu(x) = Phi(x) + x phi(x): 0 at -inf, 1 at +inf, NaN for NaN. */
+    /** d/dx gelu(x) = Phi(x) + x phi(x): -0 at -inf, 1 at +inf, NaN for NaN. */
     public static FloatVector geluGrad(FloatVector x) {
         FloatVector xc = x.min(GELU_HIGH);
-        FloatVector g = gaussian(xc);
+        VectorMask<Float> shifted = xc.abs().compare(VectorOperators.GT, SHIFT_FROM);
+        FloatVector g = gaussian(xc, shifted);
         FloatVector p = tail(xc);
-        // x < 0: q + x phi = e (P + x PDF); x >= 0: 1 - q + x phi = 1 + e (x PDF - P), e = gaussian.
         FloatVector pdf = FloatVector.broadcast(x.species(), PDF);
-        FloatVector below = xc.fma(pdf, p).mul(g);
-        FloatVector above = g.fma(xc.fma(pdf, p.neg()), FloatVector.broadcast(x.species(), 1f));
+        // x < 0: q + x phi = g (P + x PDF); x >= 0: 1 - q + x phi = 1 + g (x PDF - P), g the gaussian.
+        FloatVector below = xc.fma(pdf, p).mul(g).mul(unshift(xc, shifted));
+        FloatVector above = g.mul(unshift(xc, shifted)).fma(xc.fma(pdf, p.neg()), FloatVector.broadcast(x.species(), 1f));
         return above.blend(below, x.lt(0f)).blend(-0f, x.lt(GELU_LOW));
     }
 
@@ -159,27 +173,27 @@ public final class VectorMath {
 
     // Scalar twins for kernels' tails: the same steps in float, with Math.exp for the vector exp.
 
-    private static float gaussian(float x) {
+    private static float gaussian(float x, boolean shifted) {
         float h = x * x;
         float l = Math.fma(x, x, -h);
-        float half = h * 0.5f;
-        float v = 2f - half;
-        float vLow = (2f - v) - half;
-        float e = (float) Math.exp(Math.max(v, -86f));
-        return Math.fma(e, Math.fma(l, -0.5f, vLow), e);
+        float v = h * -0.5f;
+        float e = (float) Math.exp(Math.max(shifted ? v + 4f : v, -86f));
+        return Math.fma(l * -0.5f, e, e);
     }
 
     private static float tail(float x) {
-        float t = 1f / Math.fma(Math.abs(x) * SQRT_HALF, 0.3f, 1f);
+        float a = Math.abs(x) * HALF_SQRT_HALF;
+        float t = 1f / (a + 1f);
+        float u = a * t;
         float p = P8;
-        p = Math.fma(p, t, P7);
-        p = Math.fma(p, t, P6);
-        p = Math.fma(p, t, P5);
-        p = Math.fma(p, t, P4);
-        p = Math.fma(p, t, P3);
-        p = Math.fma(p, t, P2);
-        p = Math.fma(p, t, P1);
-        p = Math.fma(p, t, P0);
+        p = Math.fma(p, u, P7);
+        p = Math.fma(p, u, P6);
+        p = Math.fma(p, u, P5);
+        p = Math.fma(p, u, P4);
+        p = Math.fma(p, u, P3);
+        p = Math.fma(p, u, P2);
+        p = Math.fma(p, u, P1);
+        p = Math.fma(p, u, P0);
         return p * t;
     }
 
@@ -189,8 +203,9 @@ public final class VectorMath {
             return -0f;
         }
         float xc = Math.min(x, GELU_HIGH);
-        float w = xc * gaussian(xc) * tail(xc);
-        return x < 0f ? w : x - w;
+        boolean shifted = Math.abs(xc) > SHIFT_FROM;
+        float w = xc * gaussian(xc, shifted) * tail(xc) * (shifted ? E_MINUS_4 : 1f);
+        return x <= 0f ? w : x - w;
     }
 
     /** {@link #geluGrad(FloatVector)} of one float. */
@@ -199,9 +214,11 @@ public final class VectorMath {
             return -0f;
         }
         float xc = Math.min(x, GELU_HIGH);
-        float g = gaussian(xc);
+        boolean shifted = Math.abs(xc) > SHIFT_FROM;
+        float g = gaussian(xc, shifted);
         float p = tail(xc);
-        return x < 0f ? Math.fma(xc, PDF, p) * g : Math.fma(g, Math.fma(xc, PDF, -p), 1f);
+        float unshift = shifted ? E_MINUS_4 : 1f;
+        return x < 0f ? Math.fma(xc, PDF, p) * g * unshift : Math.fma(g * unshift, Math.fma(xc, PDF, -p), 1f);
     }
 
     /** {@link #geluTanh(FloatVector)} of one float. */
