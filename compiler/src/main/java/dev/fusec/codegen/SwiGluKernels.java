@@ -210,6 +210,11 @@ final class SwiGluKernels {
         if (fp8) {
             steps.add("per row: y rounded to f8e4m3 as stored, into a row of scratch, by a method compiled on its own");
         }
+        switch (glu.act()) {
+            case SILU -> { }
+            case GELU, GELU_TANH -> steps.add("per row: " + glu.act() + "'(gate) and " + glu.act() + "(gate) of all its columns into"
+                    + " rows of scratch, each by a method compiled on its own (either fills most of a method's inlining budget)");
+        }
         steps.add("per vector of columns: " + (interleaved ? "(gate, up) pairs at 2j, two vectors separated with lane shuffles"
                         : "gate at column " + (go == 0 ? "" : go + " + ") + "j and up at " + (uo == 0 ? "" : uo + " + ") + "j")
                 + (bias >= 0 ? ", plus the bias" : "")
@@ -295,7 +300,23 @@ final class SwiGluKernels {
         // Where gate and up are read: the row of y as passed, or its rounded copy.
         String src = fp8 ? "q" : "y";
         String at = fp8 ? "" : "r * W + ";
-        String rowStart = (fp8 ? "roundRowAlone(y, r * W, q, 0);\n" : "") + (weights >= 0 ? """
+        // GELU and its derivative are each some 16,000 of C2's parser nodes, and a step that inlines
+        // either beside its own loads, clamps and sums passes NodeCountInliningCutoff (VectorMath):
+        // a row's derivatives and activations are computed first, each by a method compiled on its
+        // own, into a scratch d (derivatives from 0, activations from DA) that the step then reads.
+        String[] staging = switch (glu.act()) {
+            case SILU -> null; // SiLU's step derives both from its own sigmoid, inline
+            case GELU -> new String[] {"VectorMath.geluGrad", "VectorMath.gelu"};
+            case GELU_TANH -> new String[] {"VectorMath.geluTanhGrad", "VectorMath.geluTanh"};
+        };
+        boolean staged = staging != null;
+        if (staged) {
+            k.constant("DA", bias >= 0 ? BACK_BAND + " * I" : "I");
+            stagedRow(k, "gradRowAlone", glu, bias >= 0, staging[0]);
+            stagedRow(k, "actRowAlone", glu, bias >= 0, staging[1]);
+        }
+        String rowStart = (fp8 ? "roundRowAlone(y, r * W, q, 0);\n" : "")
+                + (staged ? stagedCalls(src, fp8 ? "0" : "r * W", "0") : "") + (weights >= 0 ? """
                 final FloatVector wv = FloatVector.broadcast(S, extra[r]);
                 FloatVector dw = FloatVector.zero(S);
                 """ : bias >= 0 ? "final int p = r / DB_ROWS * W; // this row's chunk in partial (second)\n" : "");
@@ -315,8 +336,8 @@ final class SwiGluKernels {
                     sum += v;
                 }
                 second[r] = sum;
-                """.formatted(JavaText.nested(tail == 0 ? "" : scalarTail(glu, src, at, bias >= 0, true), 0))
-                : tail == 0 ? "" : scalarTail(glu, src, at, bias >= 0, false);
+                """.formatted(JavaText.nested(tail == 0 ? "" : scalarTail(glu, src, at, "", bias >= 0, true), 0))
+                : tail == 0 ? "" : scalarTail(glu, src, at, "", bias >= 0, false);
         String[] biasPerRow = bias >= 0 ? biasTerms(glu.layout(), "extra", "GO", "UO", false) : null;
         if (bias >= 0) {
             // As in the forward kernel, rows side by side share each vector of the bias, and each
@@ -327,8 +348,10 @@ final class SwiGluKernels {
             // BACK_BAND divides.
             k.constant("BAND", Integer.toString(BACK_BAND));
             String bandAt = fp8 ? "t * W + " : "r * W + ";
+            String gradients = !staged ? "" : "\nfor (int t = 0; t < BAND; t++) {\n"
+                    + JavaText.nested(stagedCalls(src, fp8 ? "t * W" : "(r0 + t) * W", "t * I"), 4) + "}";
             k.helper("void", "bandAlone", Gen.params("float[] g", "float[] y", "float[] extra", "float[] dy", "float[] second",
-                    "float[] q", "int r0"), """
+                    "float[] q", "float[] d", "int r0"), """
                     %1$s
                     final int p = r0 / DB_ROWS * W; // the band's chunk in partial (second)
                     for (int j = 0; j <= I - L; j += L) {
@@ -340,15 +363,18 @@ final class SwiGluKernels {
                         sumUp.intoArray(second, p + I + j);
                     }
                     %4$s
-                    """.formatted(fp8 ? "for (int t = 0; t < BAND; t++) {\n    roundRowAlone(y, (r0 + t) * W, q, t * W);\n}" : "",
+                    """.formatted((fp8 ? "for (int t = 0; t < BAND; t++) {\n    roundRowAlone(y, (r0 + t) * W, q, t * W);\n}" : "")
+                            + gradients,
                     JavaText.nested(biasLoads(glu.layout(), "extra", "GO", "UO"), 4),
-                    JavaText.nested(Bands.eachRow("t", backwardStep(glu, src, bandAt, biasTerms(glu.layout(), "extra", "GO", "UO", true), false)
+                    JavaText.nested(Bands.eachRow("t", backwardStep(glu, src, bandAt, "t * I + ",
+                            biasTerms(glu.layout(), "extra", "GO", "UO", true), false)
                             + "sumGate = sumGate.add(dGate);\nsumUp = sumUp.add(dUp);"), 4),
-                    tail == 0 ? "" : Bands.eachRow("t", scalarTail(glu, src, bandAt, true, false))));
+                    tail == 0 ? "" : Bands.eachRow("t", scalarTail(glu, src, bandAt, "t * I + ", true, false))));
         }
         // The fp8 scratch: a rounded row of y, or a band's rows, kept by the thread that walks them;
         // null without fp8.
-        String scratch = "final float[] q = " + (!fp8 ? "null" : "Scratch.rows(" + (bias >= 0 ? "BAND * W" : "W") + ")") + ";";
+        String scratch = "final float[] q = " + (!fp8 ? "null" : "Scratch.rows(" + (bias >= 0 ? "BAND * W" : "W") + ")") + ";\n"
+                + "final float[] d = " + (!staged ? "null" : "Scratch.derivatives(2 * DA)") + ";";
         k.helper("void", "rows", Gen.params("float[] g", "float[] y", "float[] extra", "float[] dy", "float[] second",
                 "int from", "int to"), """
                 %1$s
@@ -362,11 +388,51 @@ final class SwiGluKernels {
                     }
                     %6$s
                 }
-                """.formatted(fp8 || bias >= 0 ? scratch : "",
-                bias >= 0 ? Bands.whole("bandAlone(g, y, extra, dy, second, q, r)") : "",
-                JavaText.nested(rowStart, 4), JavaText.nested(backwardStep(glu, src, at, biasPerRow, weights >= 0), 8),
+                """.formatted(fp8 || bias >= 0 || staged ? scratch : "",
+                bias >= 0 ? Bands.whole("bandAlone(g, y, extra, dy, second, q, d, r)") : "",
+                JavaText.nested(rowStart, 4), JavaText.nested(backwardStep(glu, src, at, "", biasPerRow, weights >= 0), 8),
                 JavaText.nested(accumulate, 8), JavaText.nested(rowEnd, 4)));
         return k.build();
+    }
+
+    /** The staged rows of one row of y at src[at..]: derivatives into d from dOff, activations from DA + dOff. */
+    private static String stagedCalls(String src, String at, String dOff) {
+        return "gradRowAlone(" + src + ", " + at + ", extra, d, " + dOff + ");\n"
+                + "actRowAlone(" + src + ", " + at + ", extra, d, DA + " + dOff + ");\n";
+    }
+
+    /**
+     * {@code name(src, at, extra, d, dOff)}: {@code fn}(gate) (a VectorMath function) of the row of y
+     * at {@code src[at..]} (the bias in extra added, the limit applied) for all I columns, into d from
+     * dOff. Never inlined (the launcher's rule for *Alone methods): GELU or its derivative fills most
+     * of C2's inlining budget by itself.
+     */
+    private static void stagedRow(KernelClass k, String name, Glu glu, boolean bias, String grad) {
+        boolean interleaved = glu.layout() == Layout.INTERLEAVED;
+        String vector;
+        if (interleaved) {
+            vector = "FloatVector v0 = FloatVector.fromArray(S, src, at + 2 * j)" + (bias ? ".add(FloatVector.fromArray(S, extra, 2 * j))" : "")
+                    + ";\nFloatVector v1 = FloatVector.fromArray(S, src, at + 2 * j + L)"
+                    + (bias ? ".add(FloatVector.fromArray(S, extra, 2 * j + L))" : "") + ";\n"
+                    + "FloatVector gate = v0.rearrange(EVEN).blend(v1.rearrange(EVEN), HIGH);\n";
+        } else {
+            vector = "FloatVector gate = FloatVector.fromArray(S, src, at + GO + j)" + (bias ? ".add(FloatVector.fromArray(S, extra, GO + j))" : "")
+                    + ";\n";
+        }
+        boolean limit = glu.limit().isPresent();
+        String gc = interleaved ? "2 * j" : "GO + j";
+        k.helper("void", name, Gen.params("float[] src", "int at", "float[] extra", "float[] d", "int dOff"), """
+                int j = 0;
+                for (; j <= I - L; j += L) {
+                    %1$s
+                    %2$s.intoArray(d, dOff + j);
+                }
+                for (; j < I; j++) {
+                    float gate = src[at + %3$s]%4$s;
+                    d[dOff + j] = %5$s;
+                }
+                """.formatted(JavaText.nested(vector + (limit ? "gate = gate.min(LIMIT);\n" : ""), 4), grad + "(gate)", gc,
+                bias ? " + extra[" + gc + "]" : "", grad + "(" + (limit ? "Math.min(gate, LIMIT)" : "gate") + ")"));
     }
 
     /**
@@ -388,7 +454,7 @@ final class SwiGluKernels {
      * (the row's start) plus their column, {@code bias} (two terms from {@link #biasTerms}, or null)
      * added, dy written; leaves gate, up, s, gr, dGate and dUp for db and dw.
      */
-    private static String backwardStep(Glu glu, String src, String at, String[] bias, boolean weights) {
+    private static String backwardStep(Glu glu, String src, String at, String dAt, String[] bias, boolean weights) {
         StringBuilder t = new StringBuilder();
         if (glu.layout() == Layout.INTERLEAVED) {
             for (int v = 0; v < 2; v++) {
@@ -419,13 +485,9 @@ final class SwiGluKernels {
                 t.append("final FloatVector s = VectorMath.sigmoid(gate);\n");
                 yield "s.mul(gate.mul(s.neg().add(1f)).add(1f))";
             }
-            case GELU -> {
-                t.append("final FloatVector act = VectorMath.gelu(gate);\n");
-                yield "VectorMath.geluGrad(gate)";
-            }
-            case GELU_TANH -> {
-                t.append("final FloatVector act = VectorMath.geluTanh(gate);\n");
-                yield "VectorMath.geluTanhGrad(gate)";
+            case GELU, GELU_TANH -> {
+                t.append("final FloatVector act = FloatVector.fromArray(S, d, DA + ").append(dAt).append("j);\n");
+                yield "FloatVector.fromArray(S, d, " + dAt + "j)";
             }
         };
         t.append("final FloatVector gr = FloatVector.fromArray(S, g, r * I + j);\n");
@@ -451,7 +513,7 @@ final class SwiGluKernels {
      * float, with sigmoid from Math.exp. A masked vector step here would be a second inlined copy of
      * sigmoid, which C2's inlining budget does not hold beside the first in every variant.
      */
-    private static String scalarTail(Glu glu, String src, String at, boolean bias, boolean weights) {
+    private static String scalarTail(Glu glu, String src, String at, String dAt, boolean bias, boolean weights) {
         boolean interleaved = glu.layout() == Layout.INTERLEAVED;
         String gc = interleaved ? "2 * j" : "GO + j";
         String uc = interleaved ? "2 * j + 1" : "UO + j";
@@ -474,13 +536,9 @@ final class SwiGluKernels {
                 t.append("    final float s = ").append(ElementwiseKernels.scalarSigmoid("gate")).append(";\n");
                 yield "s * (gate * (1f - s) + 1f)";
             }
-            case GELU -> {
-                t.append("    final float act = VectorMath.gelu(gate);\n");
-                yield "VectorMath.geluGrad(gate)";
-            }
-            case GELU_TANH -> {
-                t.append("    final float act = VectorMath.geluTanh(gate);\n");
-                yield "VectorMath.geluTanhGrad(gate)";
+            case GELU, GELU_TANH -> {
+                t.append("    final float act = d[DA + ").append(dAt).append("j];\n");
+                yield "d[" + dAt + "j]";
             }
         };
         t.append("    final float gr = g[r * I + j];\n");

@@ -62,17 +62,20 @@ public final class VectorMath {
     // cancellation on either side. G(z) / 2 = t * R(u) with t = 1 / (1 + z / 2) and u = 1 - t = t z / 2
     // (u, not t, so that the rounding of 1 + z / 2 does not reach R near z = 0, where R is steepest in
     // t), R of degree 8 fitted (least squares reweighted towards minimax) to the relative error of G
-    // over z in [0, 9.5]: 4.2e-8, under a float ulp. exp(-x^2 / 2) must not see the rounding of x^2 (at x = -10 that alone
-    // is 25 ulps of the result): x^2 = h + l exactly (l from an FMA), and exp(-h / 2) is multiplied by
-    // 1 - l / 2. exp clamps at -86, where gelu' is still a normal float, so from |x| > sqrt(128) the
-    // exponent is -h / 2 + 4 (exact) and e^-4 is multiplied in last: the clamp moves to x^2 / 2 = 90,
-    // where gelu and gelu' are below the smallest normal float; from x < -13.4 both are -0 (the sign
-    // of x * Phi(x), the limit at -inf, where x * 0 would be NaN). VectorGeluTest (compiler module)
-    // measures the error against a double erfc, in float ulps where the result is a normal float.
-    // The tanh form is x * sigmoid(2u), 2u = 2 sqrt(2 / pi) (x + 0.044715 x^3), equal to
-    // 0.5 x (1 + tanh u) without its cancellation; its relative error grows with |2u| as any float
-    // evaluation of u does (the rounding of 2u, times |2u| (1 - sigmoid(2u))), and where sigmoid's exp
-    // clamps (2u < -88.72283, x < -10.06, |result| < 3e-38) the result is -0.
+    // over z in [0, 9.5]: 4.2e-8, under a float ulp. exp(-x^2 / 2) must not see the rounding of x^2
+    // (at x = -10 that alone is 25 ulps of the result): -x^2 / 2 = h + l exactly (l from an FMA), and
+    // exp(h) is multiplied by 1 + l. exp's clamp at -86 is reached at |x| = 13.115; from x < -13.15
+    // gelu is -0 (the sign of x * Phi(x), the limit at -inf, where x * 0 would be NaN); between the
+    // two, where |gelu| < 2.4e-38 and |gelu'| < 2.5e-37, each is within that much of the truth. VectorGeluTest (compiler module) measures the error
+    // against a double erfc, in float ulps where the result is a normal float. The tanh form is
+    // x * sigmoid(2u), 2u = 2 sqrt(2 / pi) (x + 0.044715 x^3), equal to 0.5 x (1 + tanh u) without its
+    // cancellation; its relative error grows with |2u| as any float evaluation of u does (the
+    // rounding of 2u, times |2u| (1 - sigmoid(2u))), and where sigmoid's exp clamps (2u < -88.72283,
+    // x < -10.06, |result| < 3e-38) the result is -0.
+    //
+    // Each GELU here is some 16,000 of C2's parser nodes (exp alone is 11,000), near the 18,000 after
+    // which C2 inlines no more (NodeCountInliningCutoff): a kernel calls at most one of them in a
+    // method, with little else beside it (see SwiGluKernels).
 
     /** The coefficients of R, constant term first: see above. */
     private static final float P0 = 0.49999997f, P1 = -0.6283752f, P2 = 0.24311496f, P3 = 0.10742411f, P4 = -0.059414294f,
@@ -81,24 +84,21 @@ public final class VectorMath {
     private static final float PDF = 0.3989423f;
     /** 1 / sqrt 8: |x| times this is z / 2. */
     private static final float HALF_SQRT_HALF = 0.35355338f;
-    /** From |x| > SHIFT_FROM, exp(-x^2 / 2) is taken as exp(4 - x^2 / 2) * e^-4 (see above). */
-    private static final float SHIFT_FROM = 11.313708f;
-    private static final float E_MINUS_4 = 0.01831564f;
     /** 2 sqrt(2 / pi) and 0.044715: 2u = A x (1 + C x^2), its derivative A (1 + 3 C x^2). */
     private static final float A = 1.5957692f;
     private static final float C = 0.044715f;
     /** Below GELU_LOW gelu and gelu' are -0; above GELU_HIGH x is taken as GELU_HIGH in Phi; below TANH_LOW (2u) the tanh form's are -0. */
-    private static final float GELU_LOW = -13.4f;
-    private static final float GELU_HIGH = 13.4f;
+    private static final float GELU_LOW = -13.15f;
+    private static final float GELU_HIGH = 13.15f;
     private static final float TANH_LOW = -88.72283f;
 
-    /** exp(-x^2 / 2), the rounding of x^2 corrected, times e^4 where {@code shifted} (see above). */
-    private static FloatVector gaussian(FloatVector x, VectorMask<Float> shifted) {
-        FloatVector h = x.mul(x);
-        FloatVector l = x.fma(x, h.neg());
-        FloatVector v = h.mul(-0.5f);
-        FloatVector e = exp(v.add(v.broadcast(4f), shifted));
-        return l.mul(-0.5f).fma(e, e);
+    /** exp(-x^2 / 2), the rounding of x^2 corrected (see above). */
+    private static FloatVector gaussian(FloatVector x) {
+        FloatVector m = x.mul(-0.5f);
+        FloatVector h = x.mul(m);
+        FloatVector l = x.fma(m, h.neg());
+        FloatVector e = expInRange(h.blend(-86f, h.lt(-86f)));
+        return e.fma(l, e);
     }
 
     /** G(|x| / sqrt 2) / 2 = t * R(u), z / 2 = |x| / sqrt 8, t = 1 / (1 + z / 2), u = t z / 2. */
@@ -119,17 +119,11 @@ public final class VectorMath {
         return p.mul(t);
     }
 
-    /** 1, or e^-4 where {@code shifted}: the last factor of what {@link #gaussian} gave. */
-    private static FloatVector unshift(FloatVector x, VectorMask<Float> shifted) {
-        return FloatVector.broadcast(x.species(), 1f).blend(E_MINUS_4, shifted);
-    }
-
     /** GELU, x * Phi(x) (PyTorch approximate='none'): -0 at -inf, +inf at +inf, NaN for NaN. */
     public static FloatVector gelu(FloatVector x) {
         FloatVector xc = x.min(GELU_HIGH);
-        VectorMask<Float> shifted = xc.abs().compare(VectorOperators.GT, SHIFT_FROM);
         // w = x q: from x <= 0 the result (-0 at -0, as x * Phi(x)), from x > 0 what x * Phi = x - x q lacks.
-        FloatVector w = xc.mul(gaussian(xc, shifted)).mul(tail(xc)).mul(unshift(xc, shifted));
+        FloatVector w = xc.mul(gaussian(xc)).mul(tail(xc));
         FloatVector r = x.sub(w).blend(w, x.compare(VectorOperators.LE, 0f));
         return r.blend(-0f, x.lt(GELU_LOW));
     }
@@ -137,14 +131,11 @@ public final class VectorMath {
     /** d/dx gelu(x) = Phi(x) + x phi(x): -0 at -inf, 1 at +inf, NaN for NaN. */
     public static FloatVector geluGrad(FloatVector x) {
         FloatVector xc = x.min(GELU_HIGH);
-        VectorMask<Float> shifted = xc.abs().compare(VectorOperators.GT, SHIFT_FROM);
-        FloatVector g = gaussian(xc, shifted);
+        VectorMask<Float> negative = x.lt(0f);
         FloatVector p = tail(xc);
-        FloatVector pdf = FloatVector.broadcast(x.species(), PDF);
         // x < 0: q + x phi = g (P + x PDF); x >= 0: 1 - q + x phi = 1 + g (x PDF - P), g the gaussian.
-        FloatVector below = xc.fma(pdf, p).mul(g).mul(unshift(xc, shifted));
-        FloatVector above = g.mul(unshift(xc, shifted)).fma(xc.fma(pdf, p.neg()), FloatVector.broadcast(x.species(), 1f));
-        return above.blend(below, x.lt(0f)).blend(-0f, x.lt(GELU_LOW));
+        FloatVector core = gaussian(xc).mul(xc.fma(FloatVector.broadcast(x.species(), PDF), p.neg().blend(p, negative)));
+        return core.add(1f).blend(core, negative).blend(-0f, x.lt(GELU_LOW));
     }
 
     /** 2 u = 2 sqrt(2 / pi) (x + 0.044715 x^3), the argument of the tanh form's sigmoid. */
@@ -152,7 +143,7 @@ public final class VectorMath {
         return x.mul(x).fma(C, 1f).mul(x).mul(A);
     }
 
-    /** GELU's tanh form, x * sigmoid(2 u) = 0.5 x (1 + tanh u) (approximate='tanh'): -0 at -inf, +inf at +inf. */
+    /** GELU's tanh form, x * sigmoid(2u) = 0.5 x (1 + tanh u) (approximate='tanh'): -0 at -inf, +inf at +inf. */
     public static FloatVector geluTanh(FloatVector x) {
         FloatVector t = tanhArgument(x);
         return x.mul(sigmoid(t)).blend(-0f, t.lt(TANH_LOW));
@@ -173,12 +164,12 @@ public final class VectorMath {
 
     // Scalar twins for kernels' tails: the same steps in float, with Math.exp for the vector exp.
 
-    private static float gaussian(float x, boolean shifted) {
-        float h = x * x;
-        float l = Math.fma(x, x, -h);
-        float v = h * -0.5f;
-        float e = (float) Math.exp(Math.max(shifted ? v + 4f : v, -86f));
-        return Math.fma(l * -0.5f, e, e);
+    private static float gaussian(float x) {
+        float m = x * -0.5f;
+        float h = x * m;
+        float l = Math.fma(x, m, -h);
+        float e = (float) Math.exp(Math.max(h, -86f));
+        return Math.fma(e, l, e);
     }
 
     private static float tail(float x) {
@@ -203,8 +194,7 @@ public final class VectorMath {
             return -0f;
         }
         float xc = Math.min(x, GELU_HIGH);
-        boolean shifted = Math.abs(xc) > SHIFT_FROM;
-        float w = xc * gaussian(xc, shifted) * tail(xc) * (shifted ? E_MINUS_4 : 1f);
+        float w = xc * gaussian(xc) * tail(xc);
         return x <= 0f ? w : x - w;
     }
 
@@ -214,11 +204,9 @@ public final class VectorMath {
             return -0f;
         }
         float xc = Math.min(x, GELU_HIGH);
-        boolean shifted = Math.abs(xc) > SHIFT_FROM;
-        float g = gaussian(xc, shifted);
         float p = tail(xc);
-        float unshift = shifted ? E_MINUS_4 : 1f;
-        return x < 0f ? Math.fma(xc, PDF, p) * g * unshift : Math.fma(g * unshift, Math.fma(xc, PDF, -p), 1f);
+        float core = gaussian(xc) * Math.fma(xc, PDF, x < 0f ? p : -p);
+        return x < 0f ? core : core + 1f;
     }
 
     /** {@link #geluTanh(FloatVector)} of one float. */
