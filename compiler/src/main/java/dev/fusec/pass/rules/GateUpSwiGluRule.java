@@ -40,10 +40,19 @@ public final class GateUpSwiGluRule implements Rule {
         if (gu.isEmpty()) {
             return Match.NOT_APPLICABLE;
         }
-        if (!(s.op() instanceof Op.SwiGlu sw)) {
-            return Match.fail("gate_up_swiglu has no " + (s.op() instanceof Op.WeightedSwiGlu ? "per-token weight" : "bias")
-                    + " operand; " + s.op().opName() + " stays after gate_up");
+        // The fused op has neither bias nor per-token weight: only plain swiglu fuses (every op listed).
+        String lacking = switch (s.op()) {
+            case Op.SwiGlu _ -> null;
+            case Op.BiasSwiGlu _, Op.WeightedBiasSwiGlu _ -> "bias";
+            case Op.WeightedSwiGlu _ -> "per-token weight";
+            case Op.MatMul _, Op.Linear _, Op.Binary _, Op.Unary _, Op.Clamp _, Op.Split _, Op.Concat _, Op.Reshape _,
+                 Op.Transpose _, Op.GateUp _, Op.GateUpSwiGlu _, Op.SwiGluBack _, Op.BiasSwiGluBack _,
+                 Op.WeightedSwiGluBack _ -> null;
+        };
+        if (lacking != null) {
+            return Match.fail("gate_up_swiglu has no " + lacking + " operand; " + s.op().opName() + " stays after gate_up");
         }
+        Op.SwiGlu sw = (Op.SwiGlu) s.op();
         Op.GateUp g = gu.get().op();
         Layout produced = g.layout();
         Layout read = sw.glu().layout();
