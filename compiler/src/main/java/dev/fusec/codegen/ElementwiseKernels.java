@@ -1,5 +1,6 @@
 package dev.fusec.codegen;
 
+import dev.fusec.ir.Activation;
 import dev.fusec.ir.Dim;
 import dev.fusec.ir.Op;
 import dev.fusec.ir.Shape;
@@ -8,8 +9,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Elementwise kernels: silu, sigmoid, clamp, and add/sub/mul with broadcasting. One pass over memory,
- * vectorised with masked tails (scalar ones for silu, sigmoid and clamp), split across threads in blocks. Broadcasting is specialised on how
+ * Elementwise kernels: silu, sigmoid, gelu, clamp, and add/sub/mul with broadcasting. One pass over memory,
+ * vectorised with masked tails (scalar ones for the unary ops and clamp), split across threads in blocks. Broadcasting is specialised on how
  * each operand lines up with the result: the same shape, one row repeated ([N] against [R, N]), one
  * value per row ([R, 1]), or a single value; anything else gets a general strided loop.
  */
@@ -19,27 +20,30 @@ final class ElementwiseKernels {
     /** Elements per parallel block: large enough to amortise the hand-off, small enough to balance. */
     static final int BLOCK = 16384;
 
-    static KernelSource unary(Gen g) {
-        String expr = switch (g.node().op()) {
-            case Op.Unary u when u.kind() == Op.UnaryKind.SILU -> "VectorMath.silu(v)";
-            case Op.Unary u -> "VectorMath.sigmoid(v)";
-            case Op.Clamp c -> "v" + c.min().stream().mapToObj(m -> ".max(" + floatLit(m) + ")").findFirst().orElse("")
-                    + c.max().stream().mapToObj(m -> ".min(" + floatLit(m) + ")").findFirst().orElse("");
-            default -> throw new IllegalArgumentException("not unary: " + g.node().op().opName());
+    /** silu, sigmoid, gelu (either formula). */
+    static KernelSource unary(Gen g, Op.Unary u) {
+        String what = switch (u.kind()) {
+            case SILU, SIGMOID, GELU -> u.opName();
+            case GELU_TANH -> "gelu (tanh form)";
         };
+        return elementwise(g, what, vectorUnary(u.kind(), "v"), scalarUnary(u.kind(), "v"));
+    }
+
+    /** min(max(x, min), max). */
+    static KernelSource clamp(Gen g, Op.Clamp c) {
+        String vector = "v" + c.min().stream().mapToObj(m -> ".max(" + floatLit(m) + ")").findFirst().orElse("")
+                + c.max().stream().mapToObj(m -> ".min(" + floatLit(m) + ")").findFirst().orElse("");
+        String lower = c.min().stream().mapToObj(m -> "Math.max(v, " + floatLit(m) + ")").findFirst().orElse("v");
+        String scalar = c.max().stream().mapToObj(m -> "Math.min(" + lower + ", " + floatLit(m) + ")").findFirst().orElse(lower);
+        return elementwise(g, c.opName(), vector, scalar);
+    }
+
+    /** One pass over the elements: {@code vector} of a FloatVector v, {@code scalar} of a float v for the tail. */
+    private static KernelSource elementwise(Gen g, String what, String vector, String scalar) {
         // The tail, one element at a time: a masked second copy of SiLU in this method could pass C2's
         // inlining budget (NodeCountInliningCutoff), be refused and box.
-        String scalar = switch (g.node().op()) {
-            case Op.Unary u when u.kind() == Op.UnaryKind.SILU -> scalarSilu("v");
-            case Op.Unary u -> scalarSigmoid("v");
-            case Op.Clamp c -> {
-                String e = c.min().stream().mapToObj(m -> "Math.max(v, " + floatLit(m) + ")").findFirst().orElse("v");
-                yield c.max().stream().mapToObj(m -> "Math.min(" + e + ", " + floatLit(m) + ")").findFirst().orElse(e);
-            }
-            default -> throw new IllegalArgumentException("not unary: " + g.node().op().opName());
-        };
         KernelClass k = g.start("split the " + g.ext().count(g.result(0)) + " elements into blocks of " + BLOCK + " across threads",
-                "per block: load a vector, compute " + g.node().op().opName() + ", store; the last elements, fewer than L,"
+                "per block: load a vector, compute " + what + ", store; the last elements, fewer than L,"
                         + " one at a time");
         k.constant("BLOCK", Integer.toString(BLOCK));
         k.run(g.arrays() + "final int n = " + g.ext().count(g.result(0)) + ";\n"
@@ -54,8 +58,46 @@ final class ElementwiseKernels {
                     final float v = x[i];
                     out[i] = %2$s;
                 }
-                """.formatted(expr, scalar));
+                """.formatted(vector, scalar));
         return k.build();
+    }
+
+    /** A unary op of the FloatVector {@code v}. */
+    static String vectorUnary(Op.UnaryKind kind, String v) {
+        return switch (kind) {
+            case SILU -> vectorActivation(Activation.SILU, v);
+            case GELU -> vectorActivation(Activation.GELU, v);
+            case GELU_TANH -> vectorActivation(Activation.GELU_TANH, v);
+            case SIGMOID -> "VectorMath.sigmoid(" + v + ")";
+        };
+    }
+
+    /** A unary op of the float {@code v} (a simple name), for tails. */
+    static String scalarUnary(Op.UnaryKind kind, String v) {
+        return switch (kind) {
+            case SILU -> scalarActivation(Activation.SILU, v);
+            case GELU -> scalarActivation(Activation.GELU, v);
+            case GELU_TANH -> scalarActivation(Activation.GELU_TANH, v);
+            case SIGMOID -> scalarSigmoid(v);
+        };
+    }
+
+    /** The gating activation of the FloatVector {@code v}, one VectorMath call (inlined: see VectorMath). */
+    static String vectorActivation(Activation act, String v) {
+        return switch (act) {
+            case SILU -> "VectorMath.silu(" + v + ")";
+            case GELU -> "VectorMath.gelu(" + v + ")";
+            case GELU_TANH -> "VectorMath.geluTanh(" + v + ")";
+        };
+    }
+
+    /** The gating activation of the float {@code v} (a simple name: it may appear twice), for tails. */
+    static String scalarActivation(Activation act, String v) {
+        return switch (act) {
+            case SILU -> scalarSilu(v);
+            case GELU -> "VectorMath.gelu(" + v + ")";
+            case GELU_TANH -> "VectorMath.geluTanh(" + v + ")";
+        };
     }
 
     /** Scalar SiLU of the float expression {@code x} (a simple name: it appears twice), for tails. */
@@ -79,8 +121,7 @@ final class ElementwiseKernels {
     /** How an operand's elements line up with a [rows, cols] view of the result. */
     enum Role { FULL, ROW, PER_ROW, SCALAR }
 
-    static KernelSource binary(Gen g) {
-        Op.Binary b = (Op.Binary) g.node().op();
+    static KernelSource binary(Gen g, Op.Binary b) {
         Shape out = g.result(0);
         Role ra = role(g.operand(0), out);
         Role rb = role(g.operand(1), out);
@@ -90,7 +131,7 @@ final class ElementwiseKernels {
             case MUL -> "mul";
         };
         if (ra == null || rb == null || out.rank() == 0) {
-            return generalBinary(g, op);
+            return generalBinary(g, b.kind());
         }
         String cols = g.ext().of(out.last());
         String rows = g.ext().product(out, 0, out.rank() - 1);
@@ -148,7 +189,7 @@ final class ElementwiseKernels {
         return switch (r) {
             case PER_ROW -> "final FloatVector " + x + "s = FloatVector.broadcast(S, " + x + "[r]);\n";
             case SCALAR -> "final FloatVector " + x + "s = FloatVector.broadcast(S, " + x + "[0]);\n";
-            default -> "";
+            case FULL, ROW -> "";
         };
     }
 
@@ -188,16 +229,16 @@ final class ElementwiseKernels {
     }
 
     /** Any other broadcast: nested loops over the result with per-operand strides (0 on broadcast dims). */
-    private static KernelSource generalBinary(Gen g, String op) {
+    private static KernelSource generalBinary(Gen g, Op.BinaryKind kind) {
         Shape out = g.result(0);
         int rank = out.rank();
         KernelClass k = g.start("walk the result in C order with one nested loop per dim; each operand advances by its own "
                 + "stride, 0 along the dims it is broadcast on (scalar code: an uncommon shape)");
         StringBuilder body = new StringBuilder(g.arrays());
-        String sym = switch (op) {
-            case "add" -> "+";
-            case "sub" -> "-";
-            default -> "*";
+        String sym = switch (kind) {
+            case ADD -> "+";
+            case SUB -> "-";
+            case MUL -> "*";
         };
         if (rank == 0) {
             k.run(body + "r0[0] = a0[0] " + sym + " a1[0];\n");

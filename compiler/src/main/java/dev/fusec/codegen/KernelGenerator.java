@@ -80,24 +80,24 @@ public final class KernelGenerator {
 
     private static KernelSource kernel(Gen g) {
         return switch (g.node().op()) {
-            case Op.MatMul m -> MatMulKernels.generate(g);
-            case Op.Linear l -> MatMulKernels.generate(g);
-            case Op.GateUp gu -> MatMulKernels.generate(g);
-            case Op.GateUpSwiGlu gu -> MatMulKernels.generate(g);
-            case Op.Binary b -> ElementwiseKernels.binary(g);
-            case Op.Unary u -> ElementwiseKernels.unary(g);
-            case Op.Clamp c -> ElementwiseKernels.unary(g);
+            case Op.MatMul m -> MatMulKernels.generate(g, m);
+            case Op.Linear l -> MatMulKernels.generate(g, l);
+            case Op.GateUp gu -> MatMulKernels.generate(g, gu);
+            case Op.GateUpSwiGlu gu -> MatMulKernels.generate(g, gu);
+            case Op.Binary b -> ElementwiseKernels.binary(g, b);
+            case Op.Unary u -> ElementwiseKernels.unary(g, u);
+            case Op.Clamp c -> ElementwiseKernels.clamp(g, c);
             case Op.Split s -> LayoutKernels.split(g);
             case Op.Concat c -> LayoutKernels.concat(g);
             case Op.Transpose t -> LayoutKernels.transpose(g);
             case Op.Reshape r -> throw new IllegalStateException("reshape has no kernel");
-            case Op.SwiGlu s -> SwiGluKernels.forward(g);
-            case Op.BiasSwiGlu s -> SwiGluKernels.forward(g);
-            case Op.WeightedSwiGlu s -> SwiGluKernels.forward(g);
-            case Op.WeightedBiasSwiGlu s -> SwiGluKernels.forward(g);
-            case Op.SwiGluBack s -> SwiGluKernels.backward(g);
-            case Op.BiasSwiGluBack s -> SwiGluKernels.backward(g);
-            case Op.WeightedSwiGluBack s -> SwiGluKernels.backward(g);
+            case Op.SwiGlu s -> SwiGluKernels.forward(g, s);
+            case Op.BiasSwiGlu s -> SwiGluKernels.forward(g, s);
+            case Op.WeightedSwiGlu s -> SwiGluKernels.forward(g, s);
+            case Op.WeightedBiasSwiGlu s -> SwiGluKernels.forward(g, s);
+            case Op.SwiGluBack s -> SwiGluKernels.backward(g, s);
+            case Op.BiasSwiGluBack s -> SwiGluKernels.backward(g, s);
+            case Op.WeightedSwiGluBack s -> SwiGluKernels.backward(g, s);
         };
     }
 }

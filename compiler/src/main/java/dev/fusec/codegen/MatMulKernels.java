@@ -1,5 +1,7 @@
 package dev.fusec.codegen;
 
+import dev.fusec.ir.Activation;
+import dev.fusec.ir.Glu;
 import dev.fusec.ir.Layout;
 import dev.fusec.ir.Op;
 import dev.fusec.ir.Shape;
@@ -29,20 +31,33 @@ final class MatMulKernels {
     /** What happens to the accumulators at the end of a tile. */
     private enum Epilogue { STORE, BIAS, GATE_UP, SWIGLU }
 
+    /**
+     * One kernel's plan. {@code layout}, {@code limit} and {@code act} belong to the dual epilogues
+     * (gate_up places by layout; gate_up_swiglu clamps by limit and applies act); the plain ones pass
+     * the defaults, which they never read.
+     */
     private record Shape2(String x, String w1, String w2, String bias, boolean transposed, int k, int n,
-                          Epilogue epilogue, Layout layout, OptionalDouble limit) {}
+                          Epilogue epilogue, Layout layout, OptionalDouble limit, Activation act) {}
 
-    static KernelSource generate(Gen g) {
-        Shape2 s = switch (g.node().op()) {
-            case Op.MatMul m -> plan(g, m.a(), m.b(), null, null, m.transposeB(), Epilogue.STORE, Layout.HALVES, OptionalDouble.empty());
-            case Op.Linear l -> plan(g, l.x(), l.w(), null, l.bias().orElse(null), true,
-                    l.bias().isPresent() ? Epilogue.BIAS : Epilogue.STORE, Layout.HALVES, OptionalDouble.empty());
-            case Op.GateUp gu -> plan(g, gu.x(), gu.wGate(), gu.wUp(), null, gu.transposeB(), Epilogue.GATE_UP, gu.layout(),
-                    OptionalDouble.empty());
-            case Op.GateUpSwiGlu gu -> plan(g, gu.x(), gu.wGate(), gu.wUp(), null, gu.transposeB(), Epilogue.SWIGLU,
-                    gu.glu().layout(), gu.glu().limit());
-            default -> throw new IllegalArgumentException("not a matmul: " + g.node().op().opName());
-        };
+    static KernelSource generate(Gen g, Op.MatMul m) {
+        return generate(g, plan(g, m.a(), m.b(), null, null, m.transposeB(), Epilogue.STORE, Glu.DEFAULT));
+    }
+
+    static KernelSource generate(Gen g, Op.Linear l) {
+        return generate(g, plan(g, l.x(), l.w(), null, l.bias().orElse(null), true,
+                l.bias().isPresent() ? Epilogue.BIAS : Epilogue.STORE, Glu.DEFAULT));
+    }
+
+    static KernelSource generate(Gen g, Op.GateUp gu) {
+        return generate(g, plan(g, gu.x(), gu.wGate(), gu.wUp(), null, gu.transposeB(), Epilogue.GATE_UP,
+                Glu.DEFAULT.withLayout(gu.layout())));
+    }
+
+    static KernelSource generate(Gen g, Op.GateUpSwiGlu gu) {
+        return generate(g, plan(g, gu.x(), gu.wGate(), gu.wUp(), null, gu.transposeB(), Epilogue.SWIGLU, gu.glu()));
+    }
+
+    private static KernelSource generate(Gen g, Shape2 s) {
         boolean dual = s.w2() != null;
         int lanes = g.species().lanes();
         // Accumulators must fit the register file with room for the B vectors and the broadcast:
@@ -93,7 +108,7 @@ final class MatMulKernels {
                     case STORE -> "store the tile (masked past column " + s.n() + ")";
                     case BIAS -> "add the bias vectors, then store the tile";
                     case GATE_UP -> "store gate and up where layout=" + s.layout() + " puts them in the [.., " + 2 * s.n() + "] result";
-                    case SWIGLU -> "as the tile leaves the registers: h = silu(gate" + s.limit().stream().mapToObj(l -> " clamped above at " + l)
+                    case SWIGLU -> "as the tile leaves the registers: h = " + s.act() + "(gate" + s.limit().stream().mapToObj(l -> " clamped above at " + l)
                             .findFirst().orElse("") + ") * up" + s.limit().stream().mapToObj(l -> " clamped to +-" + l)
                             .findFirst().orElse("") + ": the gate vectors go to h's own lines and up to an MR-vector"
                             + " scratch (both stay in L1), then one pass over the tile's rows turns them into h;"
@@ -216,17 +231,17 @@ final class MatMulKernels {
                         for (int r = 0; r < rows; r++) {
                             final FloatVector gate = FloatVector.fromArray(S, c, cOff + r * LDC);
                             final FloatVector up = FloatVector.fromArray(S, upTile, r * L);
-                            VectorMath.silu(gate).mul(up).intoArray(c, cOff + r * LDC);
+                            %1$s.mul(up).intoArray(c, cOff + r * LDC);
                         }
                         return;
                     }
                     for (int r = 0; r < rows; r++) {
                         for (int j = 0; j < N - col; j++) {
                             final float gate = c[cOff + r * LDC + j];
-                            c[cOff + r * LDC + j] = %s * upTile[r * L + j];
+                            c[cOff + r * LDC + j] = %2$s * upTile[r * L + j];
                         }
                     }
-                    """.formatted(ElementwiseKernels.scalarSilu("gate")));
+                    """.formatted(ElementwiseKernels.vectorActivation(s.act(), "gate"), ElementwiseKernels.scalarActivation(s.act(), "gate")));
         }
         return k.build();
     }
@@ -242,12 +257,11 @@ final class MatMulKernels {
         return w.append("    default -> { }\n}\n").toString();
     }
 
-    private static Shape2 plan(Gen g, String x, String w1, String w2, String bias, boolean transposed, Epilogue e,
-                               Layout layout, OptionalDouble limit) {
+    private static Shape2 plan(Gen g, String x, String w1, String w2, String bias, boolean transposed, Epilogue e, Glu glu) {
         Shape w = g.shapeOf(w1);
         int k = (int) (transposed ? w.dim(1) : w.dim(0)).value();
         int n = (int) (transposed ? w.dim(0) : w.dim(1)).value();
-        return new Shape2(x, w1, w2, bias, transposed, k, n, e, layout, limit);
+        return new Shape2(x, w1, w2, bias, transposed, k, n, e, glu.layout(), glu.limit(), glu.act());
     }
 
     /** The longest K block of a blocked kernel: 2048 x 32 floats of a panel, 256 KiB. */

@@ -1,5 +1,6 @@
 package dev.fusec.codegen;
 
+import dev.fusec.ir.Activation;
 import dev.fusec.ir.Glu;
 import dev.fusec.ir.Layout;
 import dev.fusec.ir.Op;
@@ -9,9 +10,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The SwiGLU family. Forward ops make one pass: each row of y [.., 2I] is read once (gate and up
- * vectors at the layout's offsets; interleaved pairs split apart with two lane shuffles), the bias
- * added, the limit applied, silu(gate) * up (* the row's weight) computed in registers, and the row of
+ * The SwiGLU family (and GeGLU: the same ops with act=gelu or gelu_tanh). Forward ops make one pass:
+ * each row of y [.., 2I] is read once (gate and up vectors at the layout's offsets; interleaved pairs
+ * split apart with two lane shuffles), the bias added, the limit applied, act(gate) * up (* the row's
+ * weight) computed in registers, and the row of
  * the result written once. Backward ops are vector loops too, in every layout (an input saved in fp8
  * is read through a vector e4m3 rounding that gives the scalar one's bits).
  */
@@ -20,14 +22,23 @@ final class SwiGluKernels {
 
     private record Parts(String y, String bias, String weights, Glu glu) {}
 
-    static KernelSource forward(Gen g) {
-        Parts p = switch (g.node().op()) {
-            case Op.SwiGlu s -> new Parts(s.y(), null, null, s.glu());
-            case Op.BiasSwiGlu s -> new Parts(s.y(), s.bias(), null, s.glu());
-            case Op.WeightedSwiGlu s -> new Parts(s.y(), null, s.weights(), s.glu());
-            case Op.WeightedBiasSwiGlu s -> new Parts(s.y(), s.bias(), s.weights(), s.glu());
-            default -> throw new IllegalArgumentException("not a SwiGLU: " + g.node().op().opName());
-        };
+    static KernelSource forward(Gen g, Op.SwiGlu s) {
+        return forward(g, new Parts(s.y(), null, null, s.glu()));
+    }
+
+    static KernelSource forward(Gen g, Op.BiasSwiGlu s) {
+        return forward(g, new Parts(s.y(), s.bias(), null, s.glu()));
+    }
+
+    static KernelSource forward(Gen g, Op.WeightedSwiGlu s) {
+        return forward(g, new Parts(s.y(), null, s.weights(), s.glu()));
+    }
+
+    static KernelSource forward(Gen g, Op.WeightedBiasSwiGlu s) {
+        return forward(g, new Parts(s.y(), s.bias(), s.weights(), s.glu()));
+    }
+
+    private static KernelSource forward(Gen g, Parts p) {
         Shape y = g.shapeOf(p.y());
         int width = (int) y.last().value();
         int half = width / 2;
@@ -41,7 +52,7 @@ final class SwiGluKernels {
                         : "load the gate vector at offset " + layout.gateIndex(0, half) + " and up at " + layout.upIndex(0, half))
                         + (p.bias() != null ? ", add the bias" : "")
                         + (p.glu().limit().isPresent() ? ", clamp (gate <= limit, |up| <= limit)" : "")
-                        + ", h = silu(gate) * up" + (p.weights() != null ? " * w[row]" : "") + ", store h; scalar code for the tail");
+                        + ", h = " + p.glu().act() + "(gate) * up" + (p.weights() != null ? " * w[row]" : "") + ", store h; scalar code for the tail");
         KernelClass k = g.start(steps.toArray(String[]::new));
         k.constant("W", Integer.toString(width)).constant("I", Integer.toString(half));
         p.glu().limit().ifPresent(l -> k.constant("LIMIT", ElementwiseKernels.floatLit(l)));
@@ -67,7 +78,8 @@ final class SwiGluKernels {
         String gi = layout == Layout.INTERLEAVED ? "2 * j" : go + " + j";
         String ui = layout == Layout.INTERLEAVED ? "2 * j + 1" : uo + " + j";
         // One row's vector of columns from j, and its scalar columns past the last full vector.
-        String store = "VectorMath.silu(g).mul(u)" + (p.weights() != null ? ".mul(ws)" : "") + ".intoArray(out, ob + j);\n";
+        Activation act = p.glu().act();
+        String store = ElementwiseKernels.vectorActivation(act, "g") + ".mul(u)" + (p.weights() != null ? ".mul(ws)" : "") + ".intoArray(out, ob + j);\n";
         String rowVector = forwardLoads(layout, go, uo, hasBias ? biasTerms(layout, "bias", go, uo, false) : null) + clampV + store;
         String rowTail = half % g.species().lanes() == 0 ? "" : """
                 for (int j = I / L * L; j < I; j++) {
@@ -77,7 +89,7 @@ final class SwiGluKernels {
                     out[ob + j] = %6$s * u%7$s;
                 }
                 """.formatted(gi, hasBias ? " + bias[" + gi + "]" : "", ui, hasBias ? " + bias[" + ui + "]" : "",
-                JavaText.nested(clampS, 4), ElementwiseKernels.scalarSilu("g"), p.weights() != null ? " * w[r]" : "");
+                JavaText.nested(clampS, 4), ElementwiseKernels.scalarActivation(act, "g"), p.weights() != null ? " * w[r]" : "");
         String rowStart = "final int yb = r * W;\nfinal int ob = r * I;\n";
         String weightVector = p.weights() != null ? "final FloatVector ws = FloatVector.broadcast(S, w[r]);\n" : "";
         if (hasBias) {
@@ -152,24 +164,18 @@ final class SwiGluKernels {
                 + "FloatVector u = FloatVector.fromArray(S, y, yb + " + upAt + " + j)" + add1 + ";\n";
     }
 
-    static KernelSource backward(Gen g) {
-        Op op = g.node().op();
-        Glu glu;
-        int bias = -1;
-        int weights = -1;
-        switch (op) {
-            case Op.SwiGluBack s -> glu = s.glu();
-            case Op.BiasSwiGluBack s -> {
-                glu = s.glu();
-                bias = 2;
-            }
-            case Op.WeightedSwiGluBack s -> {
-                glu = s.glu();
-                weights = 2;
-            }
-            default -> throw new IllegalArgumentException("not a SwiGLU backward: " + op.opName());
-        }
-        return backwardVector(g, glu, bias, weights);
+    static KernelSource backward(Gen g, Op.SwiGluBack s) {
+        return backwardVector(g, s.glu(), -1, -1);
+    }
+
+    /** bias is operand 2. */
+    static KernelSource backward(Gen g, Op.BiasSwiGluBack s) {
+        return backwardVector(g, s.glu(), 2, -1);
+    }
+
+    /** weights are operand 2. */
+    static KernelSource backward(Gen g, Op.WeightedSwiGluBack s) {
+        return backwardVector(g, s.glu(), -1, 2);
     }
 
     /** Rows per partial sum of db: float sums over 64 rows, added into double. */
@@ -204,20 +210,32 @@ final class SwiGluKernels {
         if (fp8) {
             steps.add("per row: y rounded to f8e4m3 as stored, into a row of scratch, by a method compiled on its own");
         }
+        switch (glu.act()) {
+            case SILU -> { }
+            case GELU, GELU_TANH -> steps.add("per row: " + glu.act() + "'(gate) and " + glu.act() + "(gate) of all its columns into"
+                    + " rows of scratch, each by a method compiled on its own (either fills most of a method's inlining budget)");
+        }
         steps.add("per vector of columns: " + (interleaved ? "(gate, up) pairs at 2j, two vectors separated with lane shuffles"
                         : "gate at column " + (go == 0 ? "" : go + " + ") + "j and up at " + (uo == 0 ? "" : uo + " + ") + "j")
                 + (bias >= 0 ? ", plus the bias" : "")
                 + (limit ? ", clamped (a mask records where a clamp binds: no gradient there)" : "")
-                + "; s = sigmoid(gate); dgate = g' * up * s * (1 + gate * (1 - s)); dup = g' * gate * s, with g' = g"
+                + switch (glu.act()) {
+                    case SILU -> "; s = sigmoid(gate); dgate = g' * up * s * (1 + gate * (1 - s)); dup = g' * gate * s";
+                    case GELU, GELU_TANH -> "; a = " + glu.act() + "(gate); dgate = g' * up * " + glu.act() + "'(gate); dup = g' * a";
+                }
+                + ", with g' = g"
                 + (weights >= 0 ? " * w[row]" : "") + "; store both" + (interleaved ? ", zipped back into pairs" : ""));
         if (tail != 0) {
-            steps.add("the last " + tail + " columns of each row, fewer than L, one by one (scalar sigmoid)");
+            steps.add("the last " + tail + " columns of each row, fewer than L, one by one (scalar " + switch (glu.act()) {
+                case SILU -> "sigmoid";
+                case GELU, GELU_TANH -> glu.act() + " and its derivative";
+            } + ")");
         }
         if (bias >= 0) {
             steps.add("db: per chunk, a float sum per column of its rows in order; then, split by columns, the chunks'"
                     + " sums added in double in order");
         } else if (weights >= 0) {
-            steps.add("dw[row] = sum over the row of gate * s * up * g: a vector of sums, its lanes added in order");
+            steps.add("dw[row] = sum over the row of " + glu.act() + "(gate) * up * g: a vector of sums, its lanes added in order");
         }
         KernelClass k = g.start(steps.toArray(String[]::new));
         k.constant("W", Integer.toString(width)).constant("I", Integer.toString(half))
@@ -282,11 +300,27 @@ final class SwiGluKernels {
         // Where gate and up are read: the row of y as passed, or its rounded copy.
         String src = fp8 ? "q" : "y";
         String at = fp8 ? "" : "r * W + ";
-        String rowStart = (fp8 ? "roundRowAlone(y, r * W, q, 0);\n" : "") + (weights >= 0 ? """
+        // GELU and its derivative are each some 16,000 of C2's parser nodes, and a step that inlines
+        // either beside its own loads, clamps and sums passes NodeCountInliningCutoff (VectorMath):
+        // a row's derivatives and activations are computed first, each by a method compiled on its
+        // own, into a scratch d (derivatives from 0, activations from DA) that the step then reads.
+        String[] staging = switch (glu.act()) {
+            case SILU -> null; // SiLU's step derives both from its own sigmoid, inline
+            case GELU -> new String[] {"VectorMath.geluGrad", "VectorMath.gelu"};
+            case GELU_TANH -> new String[] {"VectorMath.geluTanhGrad", "VectorMath.geluTanh"};
+        };
+        boolean staged = staging != null;
+        if (staged) {
+            k.constant("DA", bias >= 0 ? BACK_BAND + " * I" : "I");
+            stagedRow(k, "gradRowAlone", glu, bias >= 0, staging[0]);
+            stagedRow(k, "actRowAlone", glu, bias >= 0, staging[1]);
+        }
+        String rowStart = (fp8 ? "roundRowAlone(y, r * W, q, 0);\n" : "")
+                + (staged ? stagedCalls(src, fp8 ? "0" : "r * W", "0") : "") + (weights >= 0 ? """
                 final FloatVector wv = FloatVector.broadcast(S, extra[r]);
                 FloatVector dw = FloatVector.zero(S);
                 """ : bias >= 0 ? "final int p = r / DB_ROWS * W; // this row's chunk in partial (second)\n" : "");
-        String accumulate = weights >= 0 ? "dw = gate.mul(s).mul(up).fma(gr, dw);"
+        String accumulate = weights >= 0 ? "dw = " + activated(glu.act(), true) + ".mul(up).fma(gr, dw);"
                 : bias >= 0 ? """
                 FloatVector.fromArray(S, second, p + j).add(dGate).intoArray(second, p + j);
                 FloatVector.fromArray(S, second, p + I + j).add(dUp).intoArray(second, p + I + j);
@@ -302,8 +336,8 @@ final class SwiGluKernels {
                     sum += v;
                 }
                 second[r] = sum;
-                """.formatted(JavaText.nested(tail == 0 ? "" : scalarTail(glu, src, at, bias >= 0, true), 0))
-                : tail == 0 ? "" : scalarTail(glu, src, at, bias >= 0, false);
+                """.formatted(JavaText.nested(tail == 0 ? "" : scalarTail(glu, src, at, "", bias >= 0, true), 0))
+                : tail == 0 ? "" : scalarTail(glu, src, at, "", bias >= 0, false);
         String[] biasPerRow = bias >= 0 ? biasTerms(glu.layout(), "extra", "GO", "UO", false) : null;
         if (bias >= 0) {
             // As in the forward kernel, rows side by side share each vector of the bias, and each
@@ -314,8 +348,10 @@ final class SwiGluKernels {
             // BACK_BAND divides.
             k.constant("BAND", Integer.toString(BACK_BAND));
             String bandAt = fp8 ? "t * W + " : "r * W + ";
+            String gradients = !staged ? "" : "\nfor (int t = 0; t < BAND; t++) {\n"
+                    + JavaText.nested(stagedCalls(src, fp8 ? "t * W" : "(r0 + t) * W", "t * I"), 4) + "}";
             k.helper("void", "bandAlone", Gen.params("float[] g", "float[] y", "float[] extra", "float[] dy", "float[] second",
-                    "float[] q", "int r0"), """
+                    "float[] q", "float[] d", "int r0"), """
                     %1$s
                     final int p = r0 / DB_ROWS * W; // the band's chunk in partial (second)
                     for (int j = 0; j <= I - L; j += L) {
@@ -327,15 +363,18 @@ final class SwiGluKernels {
                         sumUp.intoArray(second, p + I + j);
                     }
                     %4$s
-                    """.formatted(fp8 ? "for (int t = 0; t < BAND; t++) {\n    roundRowAlone(y, (r0 + t) * W, q, t * W);\n}" : "",
+                    """.formatted((fp8 ? "for (int t = 0; t < BAND; t++) {\n    roundRowAlone(y, (r0 + t) * W, q, t * W);\n}" : "")
+                            + gradients,
                     JavaText.nested(biasLoads(glu.layout(), "extra", "GO", "UO"), 4),
-                    JavaText.nested(Bands.eachRow("t", backwardStep(glu, src, bandAt, biasTerms(glu.layout(), "extra", "GO", "UO", true), false)
+                    JavaText.nested(Bands.eachRow("t", backwardStep(glu, src, bandAt, "t * I + ",
+                            biasTerms(glu.layout(), "extra", "GO", "UO", true), false)
                             + "sumGate = sumGate.add(dGate);\nsumUp = sumUp.add(dUp);"), 4),
-                    tail == 0 ? "" : Bands.eachRow("t", scalarTail(glu, src, bandAt, true, false))));
+                    tail == 0 ? "" : Bands.eachRow("t", scalarTail(glu, src, bandAt, "t * I + ", true, false))));
         }
         // The fp8 scratch: a rounded row of y, or a band's rows, kept by the thread that walks them;
         // null without fp8.
-        String scratch = "final float[] q = " + (!fp8 ? "null" : "Scratch.rows(" + (bias >= 0 ? "BAND * W" : "W") + ")") + ";";
+        String scratch = "final float[] q = " + (!fp8 ? "null" : "Scratch.rows(" + (bias >= 0 ? "BAND * W" : "W") + ")") + ";\n"
+                + "final float[] d = " + (!staged ? "null" : "Scratch.derivatives(2 * DA)") + ";";
         k.helper("void", "rows", Gen.params("float[] g", "float[] y", "float[] extra", "float[] dy", "float[] second",
                 "int from", "int to"), """
                 %1$s
@@ -349,11 +388,62 @@ final class SwiGluKernels {
                     }
                     %6$s
                 }
-                """.formatted(fp8 || bias >= 0 ? scratch : "",
-                bias >= 0 ? Bands.whole("bandAlone(g, y, extra, dy, second, q, r)") : "",
-                JavaText.nested(rowStart, 4), JavaText.nested(backwardStep(glu, src, at, biasPerRow, weights >= 0), 8),
+                """.formatted(fp8 || bias >= 0 || staged ? scratch : "",
+                bias >= 0 ? Bands.whole("bandAlone(g, y, extra, dy, second, q, d, r)") : "",
+                JavaText.nested(rowStart, 4), JavaText.nested(backwardStep(glu, src, at, "", biasPerRow, weights >= 0), 8),
                 JavaText.nested(accumulate, 8), JavaText.nested(rowEnd, 4)));
         return k.build();
+    }
+
+    /** The staged rows of one row of y at src[at..]: derivatives into d from dOff, activations from DA + dOff. */
+    private static String stagedCalls(String src, String at, String dOff) {
+        return "gradRowAlone(" + src + ", " + at + ", extra, d, " + dOff + ");\n"
+                + "actRowAlone(" + src + ", " + at + ", extra, d, DA + " + dOff + ");\n";
+    }
+
+    /**
+     * {@code name(src, at, extra, d, dOff)}: {@code fn}(gate) (a VectorMath function) of the row of y
+     * at {@code src[at..]} (the bias in extra added, the limit applied) for all I columns, into d from
+     * dOff. Never inlined (the launcher's rule for *Alone methods): GELU or its derivative fills most
+     * of C2's inlining budget by itself.
+     */
+    private static void stagedRow(KernelClass k, String name, Glu glu, boolean bias, String grad) {
+        boolean interleaved = glu.layout() == Layout.INTERLEAVED;
+        String vector;
+        if (interleaved) {
+            vector = "FloatVector v0 = FloatVector.fromArray(S, src, at + 2 * j)" + (bias ? ".add(FloatVector.fromArray(S, extra, 2 * j))" : "")
+                    + ";\nFloatVector v1 = FloatVector.fromArray(S, src, at + 2 * j + L)"
+                    + (bias ? ".add(FloatVector.fromArray(S, extra, 2 * j + L))" : "") + ";\n"
+                    + "FloatVector gate = v0.rearrange(EVEN).blend(v1.rearrange(EVEN), HIGH);\n";
+        } else {
+            vector = "FloatVector gate = FloatVector.fromArray(S, src, at + GO + j)" + (bias ? ".add(FloatVector.fromArray(S, extra, GO + j))" : "")
+                    + ";\n";
+        }
+        boolean limit = glu.limit().isPresent();
+        String gc = interleaved ? "2 * j" : "GO + j";
+        k.helper("void", name, Gen.params("float[] src", "int at", "float[] extra", "float[] d", "int dOff"), """
+                int j = 0;
+                for (; j <= I - L; j += L) {
+                    %1$s
+                    %2$s.intoArray(d, dOff + j);
+                }
+                for (; j < I; j++) {
+                    float gate = src[at + %3$s]%4$s;
+                    d[dOff + j] = %5$s;
+                }
+                """.formatted(JavaText.nested(vector + (limit ? "gate = gate.min(LIMIT);\n" : ""), 4), grad + "(gate)", gc,
+                bias ? " + extra[" + gc + "]" : "", grad + "(" + (limit ? "Math.min(gate, LIMIT)" : "gate") + ")"));
+    }
+
+    /**
+     * act(gate) in a backward step, vector or scalar: silu's from the step's sigmoid s, gelu's the
+     * step's {@code act}.
+     */
+    private static String activated(Activation act, boolean vector) {
+        return switch (act) {
+            case SILU -> vector ? "gate.mul(s)" : "gate * s";
+            case GELU, GELU_TANH -> "act";
+        };
     }
 
     /** Rows side by side in the bias backward's {@code bandAlone}. */
@@ -364,7 +454,7 @@ final class SwiGluKernels {
      * (the row's start) plus their column, {@code bias} (two terms from {@link #biasTerms}, or null)
      * added, dy written; leaves gate, up, s, gr, dGate and dUp for db and dw.
      */
-    private static String backwardStep(Glu glu, String src, String at, String[] bias, boolean weights) {
+    private static String backwardStep(Glu glu, String src, String at, String dAt, String[] bias, boolean weights) {
         StringBuilder t = new StringBuilder();
         if (glu.layout() == Layout.INTERLEAVED) {
             for (int v = 0; v < 2; v++) {
@@ -390,11 +480,20 @@ final class SwiGluKernels {
                     up = up.max(-LIMIT).min(LIMIT);
                     """);
         }
-        t.append("final FloatVector s = VectorMath.sigmoid(gate);\n");
+        String derivative = switch (glu.act()) {
+            case SILU -> {
+                t.append("final FloatVector s = VectorMath.sigmoid(gate);\n");
+                yield "s.mul(gate.mul(s.neg().add(1f)).add(1f))";
+            }
+            case GELU, GELU_TANH -> {
+                t.append("final FloatVector act = FloatVector.fromArray(S, d, DA + ").append(dAt).append("j);\n");
+                yield "FloatVector.fromArray(S, d, " + dAt + "j)";
+            }
+        };
         t.append("final FloatVector gr = FloatVector.fromArray(S, g, r * I + j);\n");
         t.append("final FloatVector gw = gr").append(weights ? ".mul(wv)" : "").append(";\n");
-        t.append("FloatVector dGate = gw.mul(up).mul(s).mul(gate.mul(s.neg().add(1f)).add(1f));\n");
-        t.append("FloatVector dUp = gw.mul(gate).mul(s);\n");
+        t.append("FloatVector dGate = gw.mul(up).mul(").append(derivative).append(");\n");
+        t.append("FloatVector dUp = gw.mul(").append(activated(glu.act(), true)).append(");\n");
         if (limit) {
             t.append("dGate = FloatVector.zero(S).blend(dGate, gatePasses);\n");
             t.append("dUp = FloatVector.zero(S).blend(dUp, upPasses);\n");
@@ -414,7 +513,7 @@ final class SwiGluKernels {
      * float, with sigmoid from Math.exp. A masked vector step here would be a second inlined copy of
      * sigmoid, which C2's inlining budget does not hold beside the first in every variant.
      */
-    private static String scalarTail(Glu glu, String src, String at, boolean bias, boolean weights) {
+    private static String scalarTail(Glu glu, String src, String at, String dAt, boolean bias, boolean weights) {
         boolean interleaved = glu.layout() == Layout.INTERLEAVED;
         String gc = interleaved ? "2 * j" : "GO + j";
         String uc = interleaved ? "2 * j + 1" : "UO + j";
@@ -432,11 +531,20 @@ final class SwiGluKernels {
                         up = Math.min(Math.max(up, -LIMIT), LIMIT);
                     """);
         }
-        t.append("    final float s = ").append(ElementwiseKernels.scalarSigmoid("gate")).append(";\n");
+        String derivative = switch (glu.act()) {
+            case SILU -> {
+                t.append("    final float s = ").append(ElementwiseKernels.scalarSigmoid("gate")).append(";\n");
+                yield "s * (gate * (1f - s) + 1f)";
+            }
+            case GELU, GELU_TANH -> {
+                t.append("    final float act = d[DA + ").append(dAt).append("j];\n");
+                yield "d[" + dAt + "j]";
+            }
+        };
         t.append("    final float gr = g[r * I + j];\n");
         t.append("    final float gw = gr").append(weights ? " * extra[r]" : "").append(";\n");
-        t.append("    float dGate = gw * up * s * (gate * (1f - s) + 1f);\n");
-        t.append("    float dUp = gw * gate * s;\n");
+        t.append("    float dGate = gw * up * ").append(derivative).append(";\n");
+        t.append("    float dUp = gw * ").append(activated(glu.act(), false)).append(";\n");
         if (limit) {
             t.append("    dGate = gatePasses ? dGate : 0f;\n");
             t.append("    dUp = upPasses ? dUp : 0f;\n");
@@ -444,7 +552,7 @@ final class SwiGluKernels {
         t.append("    dy[r * W + ").append(gc).append("] = dGate;\n");
         t.append("    dy[r * W + ").append(uc).append("] = dUp;\n");
         if (weights) {
-            t.append("    lanes[j % L] += gate * s * up * gr;\n");
+            t.append("    lanes[j % L] += ").append(activated(glu.act(), false)).append(" * up * gr;\n");
         } else if (bias) {
             t.append("    second[p + j] += dGate;\n");
             t.append("    second[p + I + j] += dUp;\n");

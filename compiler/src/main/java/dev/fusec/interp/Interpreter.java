@@ -1,5 +1,6 @@
 package dev.fusec.interp;
 
+import dev.fusec.ir.Activation;
 import dev.fusec.ir.DType;
 import dev.fusec.ir.Glu;
 import dev.fusec.ir.Graph;
@@ -98,7 +99,7 @@ public final class Interpreter {
                 yield List.of(out);
             }
             case Op.Binary b -> List.of(broadcast(b.kind(), a.get(0), a.get(1)));
-            case Op.Unary u -> List.of(map(a.get(0), x -> u.kind() == Op.UnaryKind.SILU ? silu(x) : sigmoid(x)));
+            case Op.Unary u -> List.of(map(a.get(0), x -> unary(u.kind(), x)));
             case Op.Clamp c -> List.of(map(a.get(0), x -> {
                 double r = x;
                 if (c.min().isPresent()) {
@@ -130,12 +131,88 @@ public final class Interpreter {
         };
     }
 
+    static double unary(Op.UnaryKind kind, double x) {
+        return switch (kind) {
+            case SILU -> silu(x);
+            case SIGMOID -> sigmoid(x);
+            case GELU -> gelu(x);
+            case GELU_TANH -> geluTanh(x);
+        };
+    }
+
+    /** The gating activation of a GLU-family op. */
+    static double activation(Activation act, double x) {
+        return switch (act) {
+            case SILU -> silu(x);
+            case GELU -> gelu(x);
+            case GELU_TANH -> geluTanh(x);
+        };
+    }
+
+    /** d/dx of {@link #activation}. */
+    static double derivative(Activation act, double x) {
+        return switch (act) {
+            case SILU -> {
+                double s = sigmoid(x);
+                yield s * (1 + x * (1 - s));
+            }
+            case GELU -> geluGrad(x);
+            case GELU_TANH -> geluTanhGrad(x);
+        };
+    }
+
     static double sigmoid(double x) {
         return 1.0 / (1.0 + Math.exp(-x));
     }
 
     static double silu(double x) {
         return x * sigmoid(x);
+    }
+
+    private static final double ONE_OVER_SQRT_2PI = 0.3989422804014327;
+    /** sqrt(2 / pi) and 0.044715, the constants of GELU's tanh form (PyTorch's, and Hendrycks and Gimpel's). */
+    private static final double K = 0.7978845608028654;
+    private static final double C = 0.044715;
+
+    /** The standard normal CDF, erfc(-x / sqrt 2) / 2: no cancellation for negative x. */
+    static double normalCdf(double x) {
+        return Erf.normalCdf(x);
+    }
+
+    /**
+     * gelu(x) = x * Phi(x) (PyTorch approximate='none'). At -inf, x * Phi(x) is -inf * 0: the limit,
+     * -0 (the sign of every x * Phi(x) below it), is given instead of NaN.
+     */
+    static double gelu(double x) {
+        return x == Double.NEGATIVE_INFINITY ? -0.0 : x * normalCdf(x);
+    }
+
+    /** Phi(x) + x * phi(x); 0 at -inf, 1 at +inf (x * phi(x) is +-inf * 0 there). */
+    static double geluGrad(double x) {
+        if (Double.isInfinite(x)) {
+            return x > 0 ? 1 : -0.0;
+        }
+        return normalCdf(x) + x * ONE_OVER_SQRT_2PI * Math.exp(-0.5 * x * x);
+    }
+
+    /**
+     * PyTorch's tanh form 0.5 * x * (1 + tanh(u)), u = sqrt(2 / pi) * (x + 0.044715 * x^3), computed as
+     * the equal x * sigmoid(2u): 1 + tanh(u) cancels for negative u (to 0 in double from u = -19,
+     * where the result is still some 1e-16 * x). -0 at -inf, as gelu.
+     */
+    static double geluTanh(double x) {
+        return x == Double.NEGATIVE_INFINITY ? -0.0 : x * sigmoid(2 * K * (x + C * x * x * x));
+    }
+
+    /** d/dx of the tanh form: s + x * s * (1 - s) * (2u)', s = sigmoid(2u), (2u)' = 2K (1 + 3C x^2). */
+    static double geluTanhGrad(double x) {
+        if (Double.isInfinite(x)) {
+            return x > 0 ? 1 : -0.0;
+        }
+        double s = sigmoid(2 * K * (x + C * x * x * x));
+        double d = s * (1 - s);
+        // Where s is 0 or 1 in double, d is 0 and x * (2u)' may be infinite.
+        return d == 0 ? s : s + d * x * 2 * K * (1 + 3 * C * x * x);
     }
 
     private static double[] map(Tensor t, java.util.function.DoubleUnaryOperator f) {
@@ -344,7 +421,7 @@ public final class Interpreter {
         }
     }
 
-    /** swiglu over rows of width 2I: out[r, j] = silu(gate) * up (* w[r]); the bias is added first. */
+    /** swiglu over rows of width 2I: out[r, j] = act(gate) * up (* w[r]); the bias is added first. */
     private static double[] swiglu(double[] y, int width2, float[] bias, float[] weights, Glu glu) {
         int half = width2 / 2;
         int rows = half == 0 ? 0 : y.length / width2;
@@ -359,7 +436,7 @@ public final class Interpreter {
                 double g = y[base + gi] + (bias == null ? 0 : bias[gi]);
                 double u = y[base + ui] + (bias == null ? 0 : bias[ui]);
                 GateUp gu = GateUp.of(g, u, glu);
-                out[r * half + j] = silu(gu.gate()) * gu.up() * w;
+                out[r * half + j] = activation(glu.act(), gu.gate()) * gu.up() * w;
             }
         }
         return out;
@@ -385,9 +462,9 @@ public final class Interpreter {
     }
 
     /**
-     * swiglu_back family. With s = sigmoid(gate): d/dgate silu(gate) = s * (1 + gate * (1 - s)), so
-     * dgate = g' * up * s * (1 + gate * (1 - s)) and dup = g' * silu(gate), with g' = g * w; clamped
-     * elements get no gradient. db sums dy over rows; dw = sum_j swiglu(y)_j * g_j.
+     * swiglu_back family: dgate = g' * up * act'(gate) and dup = g' * act(gate), with g' = g * w (for
+     * silu, act' = s * (1 + gate * (1 - s)), s = sigmoid(gate)); clamped elements get no gradient. db
+     * sums dy over rows; dw = sum_j act(gate_j) * up_j * g_j.
      */
     private static List<double[]> backward(Tensor grad, Tensor yt, Tensor biasT, Tensor weightsT, Glu glu) {
         float[] g = grad.data();
@@ -417,16 +494,16 @@ public final class Interpreter {
                 double gateIn = (double) y[r * width2 + gi] + (bias == null ? 0 : bias[gi]);
                 double upIn = (double) y[r * width2 + ui] + (bias == null ? 0 : bias[ui]);
                 GateUp gu = GateUp.of(gateIn, upIn, glu);
-                double s = sigmoid(gu.gate());
+                double act = activation(glu.act(), gu.gate());
                 double gr = g[r * half + j];
                 double gw = gr * wr;
-                double dGate = gu.gatePasses() ? gw * gu.up() * s * (1 + gu.gate() * (1 - s)) : 0;
-                double dUp = gu.upPasses() ? gw * gu.gate() * s : 0;
+                double dGate = gu.gatePasses() ? gw * gu.up() * derivative(glu.act(), gu.gate()) : 0;
+                double dUp = gu.upPasses() ? gw * act : 0;
                 dy[r * width2 + gi] = dGate;
                 dy[r * width2 + ui] = dUp;
                 db[gi] += dGate;
                 db[ui] += dUp;
-                dwAcc += gu.gate() * s * gu.up() * gr;
+                dwAcc += act * gu.up() * gr;
             }
             dw[r] = dwAcc;
         }

@@ -12,7 +12,7 @@ import java.util.SplittableRandom;
 /**
  * Seeded random inputs: uniform in [-1, 1), rounded to each input's dtype. An input read as the
  * weight of a matmul is scaled by 1/sqrt(fan-in), as model initialisers do, so activations stay near
- * 1 and SiLU is exercised where it curves. An input's values depend only on the seed and its name,
+ * 1 and SiLU and GELU are exercised where they curve. An input's values depend only on the seed and its name,
  * so a graph and its fused form see the same data.
  */
 public final class RandomInputs {
@@ -39,12 +39,15 @@ public final class RandomInputs {
     /** 1/sqrt(K) when {@code name} is the weight operand of a matmul-like op, else 1. */
     private static double weightScale(Graph g, String name, Tensor t) {
         for (Node n : g.nodes()) {
+            // Which operands are weights, and whether stored [N, K]: every op listed.
             Boolean transposed = switch (n.op()) {
-                case Op.MatMul m when m.b().equals(name) -> m.transposeB();
-                case Op.Linear l when l.w().equals(name) -> true;
-                case Op.GateUp gu when gu.wGate().equals(name) || gu.wUp().equals(name) -> gu.transposeB();
-                case Op.GateUpSwiGlu gu when gu.wGate().equals(name) || gu.wUp().equals(name) -> gu.transposeB();
-                default -> null;
+                case Op.MatMul m -> m.b().equals(name) ? m.transposeB() : null;
+                case Op.Linear l -> l.w().equals(name) ? true : null;
+                case Op.GateUp gu -> gu.wGate().equals(name) || gu.wUp().equals(name) ? gu.transposeB() : null;
+                case Op.GateUpSwiGlu gu -> gu.wGate().equals(name) || gu.wUp().equals(name) ? gu.transposeB() : null;
+                case Op.Binary _, Op.Unary _, Op.Clamp _, Op.Split _, Op.Concat _, Op.Reshape _, Op.Transpose _, Op.SwiGlu _,
+                     Op.BiasSwiGlu _, Op.WeightedSwiGlu _, Op.WeightedBiasSwiGlu _, Op.SwiGluBack _, Op.BiasSwiGluBack _,
+                     Op.WeightedSwiGluBack _ -> null;
             };
             if (transposed != null && t.rank() == 2) {
                 return 1 / Math.sqrt(Math.max(1, transposed ? t.dim(1) : t.dim(0)));

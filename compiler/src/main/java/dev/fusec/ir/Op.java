@@ -12,8 +12,13 @@ import java.util.OptionalDouble;
  */
 public sealed interface Op {
 
+    /** Which op this is: its name in the IR text, and the parser's case for it. */
+    OpCode opCode();
+
     /** The op's name in the IR text. */
-    String opName();
+    default String opName() {
+        return opCode().spelling();
+    }
 
     /** Values read, in order. */
     List<String> operands();
@@ -41,14 +46,14 @@ public sealed interface Op {
 
     /** a @ b (or a @ b^T); a is [..., M, K], b is [K, N] ([N, K] with transposeB). */
     record MatMul(String a, String b, boolean transposeB) implements Op {
-        public String opName() { return "matmul"; }
+        public OpCode opCode() { return OpCode.MATMUL; }
         public List<String> operands() { return List.of(a, b); }
         public Op withOperands(List<String> o) { arity(o, 2); return new MatMul(o.get(0), o.get(1), transposeB); }
     }
 
     /** PyTorch linear: x @ w^T + bias; w is [out, in]. */
     record Linear(String x, String w, Optional<String> bias) implements Op {
-        public String opName() { return "linear"; }
+        public OpCode opCode() { return OpCode.LINEAR; }
         public List<String> operands() {
             return bias.map(b -> List.of(x, w, b)).orElse(List.of(x, w));
         }
@@ -61,29 +66,53 @@ public sealed interface Op {
     }
 
     enum BinaryKind {
-        ADD("add"), SUB("sub"), MUL("mul");
-        final String spelling;
-        BinaryKind(String s) { spelling = s; }
-        public String spelling() { return spelling; }
+        ADD, SUB, MUL;
+
+        public OpCode opCode() {
+            return switch (this) {
+                case ADD -> OpCode.ADD;
+                case SUB -> OpCode.SUB;
+                case MUL -> OpCode.MUL;
+            };
+        }
     }
 
     /** Elementwise add, sub, mul with NumPy broadcasting. */
     record Binary(BinaryKind kind, String a, String b) implements Op {
-        public String opName() { return kind.spelling; }
+        public OpCode opCode() { return kind.opCode(); }
         public List<String> operands() { return List.of(a, b); }
         public Op withOperands(List<String> o) { arity(o, 2); return new Binary(kind, o.get(0), o.get(1)); }
     }
 
+    /** The elementwise functions of one operand; the two GELU formulas are one op, {@code gelu(x, approximate=)}. */
     enum UnaryKind {
-        SILU("silu"), SIGMOID("sigmoid");
-        final String spelling;
-        UnaryKind(String s) { spelling = s; }
-        public String spelling() { return spelling; }
+        SILU, SIGMOID, GELU, GELU_TANH;
+
+        public OpCode opCode() {
+            return switch (this) {
+                case SILU -> OpCode.SILU;
+                case SIGMOID -> OpCode.SIGMOID;
+                case GELU, GELU_TANH -> OpCode.GELU;
+            };
+        }
+
+        /** The GLU gating activation this computes; sigmoid gates no GLU op. */
+        public Optional<Activation> activation() {
+            return switch (this) {
+                case SILU -> Optional.of(Activation.SILU);
+                case GELU -> Optional.of(Activation.GELU);
+                case GELU_TANH -> Optional.of(Activation.GELU_TANH);
+                case SIGMOID -> Optional.empty();
+            };
+        }
     }
 
-    /** Elementwise silu(x) = x * sigmoid(x), or sigmoid(x). */
+    /**
+     * Elementwise silu(x) = x * sigmoid(x), sigmoid(x), gelu(x) = x * Phi(x), or gelu's tanh form
+     * 0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x^3))).
+     */
     record Unary(UnaryKind kind, String x) implements Op {
-        public String opName() { return kind.spelling; }
+        public OpCode opCode() { return kind.opCode(); }
         public List<String> operands() { return List.of(x); }
         public Op withOperands(List<String> o) { arity(o, 1); return new Unary(kind, o.get(0)); }
     }
@@ -101,7 +130,7 @@ public sealed interface Op {
                 throw new IllegalArgumentException("clamp bounds must be numbers");
             }
         }
-        public String opName() { return "clamp"; }
+        public OpCode opCode() { return OpCode.CLAMP; }
         public List<String> operands() { return List.of(x); }
         public Op withOperands(List<String> o) { arity(o, 1); return new Clamp(o.get(0), min, max); }
     }
@@ -121,7 +150,7 @@ public sealed interface Op {
             }
         }
         public static Split halves(String x, int axis) { return new Split(x, axis, 2, List.of()); }
-        public String opName() { return "split"; }
+        public OpCode opCode() { return OpCode.SPLIT; }
         public List<String> operands() { return List.of(x); }
         public Op withOperands(List<String> o) { arity(o, 1); return new Split(o.get(0), axis, parts, sizes); }
         public int resultCount() { return sizes.isEmpty() ? parts : sizes.size(); }
@@ -135,7 +164,7 @@ public sealed interface Op {
                 throw new IllegalArgumentException("concat needs at least one operand");
             }
         }
-        public String opName() { return "concat"; }
+        public OpCode opCode() { return OpCode.CONCAT; }
         public List<String> operands() { return inputs; }
         public Op withOperands(List<String> o) { return new Concat(o, axis); }
     }
@@ -148,7 +177,7 @@ public sealed interface Op {
                 throw new IllegalArgumentException("reshape allows at most one -1");
             }
         }
-        public String opName() { return "reshape"; }
+        public OpCode opCode() { return OpCode.RESHAPE; }
         public List<String> operands() { return List.of(x); }
         public Op withOperands(List<String> o) { arity(o, 1); return new Reshape(o.get(0), shape); }
     }
@@ -165,16 +194,16 @@ public sealed interface Op {
                 }
             }
         }
-        public String opName() { return "transpose"; }
+        public OpCode opCode() { return OpCode.TRANSPOSE; }
         public List<String> operands() { return List.of(x); }
         public Op withOperands(List<String> o) { arity(o, 1); return new Transpose(o.get(0), perm); }
     }
 
     // ---- fused vocabulary ----
 
-    /** silu(gate) * up, gate and up taken from y [..., 2I] by layout: out [..., I]. */
+    /** act(gate) * up (silu(gate) * up unless act= says otherwise), gate and up taken from y [..., 2I] by layout: out [..., I]. */
     record SwiGlu(String y, Glu glu) implements Op {
-        public String opName() { return "swiglu"; }
+        public OpCode opCode() { return OpCode.SWIGLU; }
         public List<String> operands() { return List.of(y); }
         public Op withOperands(List<String> o) { arity(o, 1); return new SwiGlu(o.get(0), glu); }
         public boolean isFused() { return true; }
@@ -182,7 +211,7 @@ public sealed interface Op {
 
     /** swiglu(y + bias), bias [2I]. */
     record BiasSwiGlu(String y, String bias, Glu glu) implements Op {
-        public String opName() { return "bias_swiglu"; }
+        public OpCode opCode() { return OpCode.BIAS_SWIGLU; }
         public List<String> operands() { return List.of(y, bias); }
         public Op withOperands(List<String> o) { arity(o, 2); return new BiasSwiGlu(o.get(0), o.get(1), glu); }
         public boolean isFused() { return true; }
@@ -190,7 +219,7 @@ public sealed interface Op {
 
     /** swiglu(y) * w, one weight per token: w [..., 1]. */
     record WeightedSwiGlu(String y, String weights, Glu glu) implements Op {
-        public String opName() { return "weighted_swiglu"; }
+        public OpCode opCode() { return OpCode.WEIGHTED_SWIGLU; }
         public List<String> operands() { return List.of(y, weights); }
         public Op withOperands(List<String> o) { arity(o, 2); return new WeightedSwiGlu(o.get(0), o.get(1), glu); }
         public boolean isFused() { return true; }
@@ -198,7 +227,7 @@ public sealed interface Op {
 
     /** swiglu(y + bias) * w. */
     record WeightedBiasSwiGlu(String y, String bias, String weights, Glu glu) implements Op {
-        public String opName() { return "weighted_bias_swiglu"; }
+        public OpCode opCode() { return OpCode.WEIGHTED_BIAS_SWIGLU; }
         public List<String> operands() { return List.of(y, bias, weights); }
         public Op withOperands(List<String> o) { arity(o, 3); return new WeightedBiasSwiGlu(o.get(0), o.get(1), o.get(2), glu); }
         public boolean isFused() { return true; }
@@ -206,15 +235,15 @@ public sealed interface Op {
 
     /** x @ [w_gate | w_up] as one matmul, the two products placed by layout: out [..., 2I]. */
     record GateUp(String x, String wGate, String wUp, boolean transposeB, Layout layout) implements Op {
-        public String opName() { return "gate_up"; }
+        public OpCode opCode() { return OpCode.GATE_UP; }
         public List<String> operands() { return List.of(x, wGate, wUp); }
         public Op withOperands(List<String> o) { arity(o, 3); return new GateUp(o.get(0), o.get(1), o.get(2), transposeB, layout); }
         public boolean isFused() { return true; }
     }
 
-    /** silu(x @ w_gate) * (x @ w_up) in one pass; gate and up are never stored: out [..., I]. */
+    /** act(x @ w_gate) * (x @ w_up) in one pass; gate and up are never stored: out [..., I]. */
     record GateUpSwiGlu(String x, String wGate, String wUp, boolean transposeB, Glu glu) implements Op {
-        public String opName() { return "gate_up_swiglu"; }
+        public OpCode opCode() { return OpCode.GATE_UP_SWIGLU; }
         public List<String> operands() { return List.of(x, wGate, wUp); }
         public Op withOperands(List<String> o) { arity(o, 3); return new GateUpSwiGlu(o.get(0), o.get(1), o.get(2), transposeB, glu); }
         public boolean isFused() { return true; }
@@ -222,7 +251,7 @@ public sealed interface Op {
 
     /** dy of swiglu given the output gradient g [..., I]: dy [..., 2I]. */
     record SwiGluBack(String grad, String y, Glu glu) implements Op {
-        public String opName() { return "swiglu_back"; }
+        public OpCode opCode() { return OpCode.SWIGLU_BACK; }
         public List<String> operands() { return List.of(grad, y); }
         public Op withOperands(List<String> o) { arity(o, 2); return new SwiGluBack(o.get(0), o.get(1), glu); }
         public boolean isFused() { return true; }
@@ -230,7 +259,7 @@ public sealed interface Op {
 
     /** dy = swiglu_back(g, y + b); db = dy summed over all leading dims. */
     record BiasSwiGluBack(String grad, String y, String bias, Glu glu) implements Op {
-        public String opName() { return "bias_swiglu_back"; }
+        public OpCode opCode() { return OpCode.BIAS_SWIGLU_BACK; }
         public List<String> operands() { return List.of(grad, y, bias); }
         public Op withOperands(List<String> o) { arity(o, 3); return new BiasSwiGluBack(o.get(0), o.get(1), o.get(2), glu); }
         public int resultCount() { return 2; }
@@ -239,7 +268,7 @@ public sealed interface Op {
 
     /** dy = swiglu_back(g * w, y); dw = sum(swiglu(y) * g, -1, keepdim). */
     record WeightedSwiGluBack(String grad, String y, String weights, Glu glu) implements Op {
-        public String opName() { return "weighted_swiglu_back"; }
+        public OpCode opCode() { return OpCode.WEIGHTED_SWIGLU_BACK; }
         public List<String> operands() { return List.of(grad, y, weights); }
         public Op withOperands(List<String> o) { arity(o, 3); return new WeightedSwiGluBack(o.get(0), o.get(1), o.get(2), glu); }
         public int resultCount() { return 2; }

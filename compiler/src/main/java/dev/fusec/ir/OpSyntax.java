@@ -18,13 +18,18 @@ import java.util.function.Function;
 public final class OpSyntax {
     private OpSyntax() {}
 
-    /** Every op name the IR knows, for error messages and `fusec passes`. */
-    public static final Set<String> OP_NAMES = new TreeSet<>(List.of(
-            "matmul", "linear", "add", "sub", "mul", "silu", "sigmoid", "clamp", "split", "concat",
-            "reshape", "transpose", "swiglu", "bias_swiglu", "weighted_swiglu", "weighted_bias_swiglu",
-            "gate_up", "gate_up_swiglu", "swiglu_back", "bias_swiglu_back", "weighted_swiglu_back"));
+    /** Every op name the IR knows, for error messages and `fusec passes`: the spellings of {@link OpCode}. */
+    public static final Set<String> OP_NAMES = opNames();
 
-    private static final Set<String> GLU_ATTRS = Set.of("layout", "limit", "fp8_input_store", "cpu_offload_input");
+    private static Set<String> opNames() {
+        Set<String> names = new TreeSet<>();
+        for (OpCode c : OpCode.values()) {
+            names.add(c.spelling());
+        }
+        return java.util.Collections.unmodifiableSet(names);
+    }
+
+    private static final Set<String> GLU_ATTRS = Set.of("act", "layout", "limit", "fp8_input_store", "cpu_offload_input");
 
     /**
      * Builds the op {@code name(operands..., attrs...)} bound to {@code boundNames} results.
@@ -33,41 +38,38 @@ public final class OpSyntax {
      */
     public static Op build(String name, List<String> operands, List<Attr.Named> attrs, int boundNames, SourcePos pos) {
         Attrs a = new Attrs(name, attrs, pos);
+        OpCode code = OpCode.parse(name)
+                .orElseThrow(() -> new CompileError(pos, "unknown op '" + name + "'" + suggestion(name)));
         Op op;
         try {
-            op = switch (name) {
-                case "matmul" -> {
+            op = switch (code) {
+                case MATMUL -> {
                     a.allow("transpose_b");
                     a.operands(operands, 2, 2);
                     yield new Op.MatMul(operands.get(0), operands.get(1), a.bool("transpose_b", false));
                 }
-                case "linear" -> {
+                case LINEAR -> {
                     a.allow();
                     a.operands(operands, 2, 3);
                     yield new Op.Linear(operands.get(0), operands.get(1),
                             operands.size() == 3 ? Optional.of(operands.get(2)) : Optional.empty());
                 }
-                case "add", "sub", "mul" -> {
-                    a.allow();
-                    a.operands(operands, 2, 2);
-                    Op.BinaryKind kind = switch (name) {
-                        case "add" -> Op.BinaryKind.ADD;
-                        case "sub" -> Op.BinaryKind.SUB;
-                        default -> Op.BinaryKind.MUL;
-                    };
-                    yield new Op.Binary(kind, operands.get(0), operands.get(1));
-                }
-                case "silu", "sigmoid" -> {
-                    a.allow();
+                case ADD -> binary(a, Op.BinaryKind.ADD, operands);
+                case SUB -> binary(a, Op.BinaryKind.SUB, operands);
+                case MUL -> binary(a, Op.BinaryKind.MUL, operands);
+                case SILU -> unary(a, Op.UnaryKind.SILU, operands);
+                case SIGMOID -> unary(a, Op.UnaryKind.SIGMOID, operands);
+                case GELU -> {
+                    a.allow("approximate");
                     a.operands(operands, 1, 1);
-                    yield new Op.Unary(name.equals("silu") ? Op.UnaryKind.SILU : Op.UnaryKind.SIGMOID, operands.get(0));
+                    yield new Op.Unary(a.approximate(), operands.get(0));
                 }
-                case "clamp" -> {
+                case CLAMP -> {
                     a.allow("min", "max");
                     a.operands(operands, 1, 1);
                     yield new Op.Clamp(operands.get(0), a.number("min"), a.number("max"));
                 }
-                case "split" -> {
+                case SPLIT -> {
                     a.allow("parts", "sizes", "axis");
                     a.operands(operands, 1, 1);
                     int axis = a.integer("axis", -1);
@@ -81,17 +83,17 @@ public final class OpSyntax {
                     }
                     yield new Op.Split(operands.get(0), axis, parts, sizes);
                 }
-                case "concat" -> {
+                case CONCAT -> {
                     a.allow("axis");
                     a.operands(operands, 1, Integer.MAX_VALUE);
                     yield new Op.Concat(operands, a.integer("axis", -1));
                 }
-                case "reshape" -> {
+                case RESHAPE -> {
                     a.allow("shape");
                     a.operands(operands, 1, 1);
                     yield new Op.Reshape(operands.get(0), a.dimList("shape"));
                 }
-                case "transpose" -> {
+                case TRANSPOSE -> {
                     a.allow("perm");
                     a.operands(operands, 1, 1);
                     List<Long> perm = a.intList("perm").orElseThrow(() -> a.missing("perm"));
@@ -104,54 +106,53 @@ public final class OpSyntax {
                     }
                     yield new Op.Transpose(operands.get(0), ints);
                 }
-                case "swiglu" -> {
+                case SWIGLU -> {
                     a.allowGlu();
                     a.operands(operands, 1, 1);
                     yield new Op.SwiGlu(operands.get(0), a.glu());
                 }
-                case "bias_swiglu" -> {
+                case BIAS_SWIGLU -> {
                     a.allowGlu();
                     a.operands(operands, 2, 2);
                     yield new Op.BiasSwiGlu(operands.get(0), operands.get(1), a.glu());
                 }
-                case "weighted_swiglu" -> {
+                case WEIGHTED_SWIGLU -> {
                     a.allowGlu();
                     a.operands(operands, 2, 2);
                     yield new Op.WeightedSwiGlu(operands.get(0), operands.get(1), a.glu());
                 }
-                case "weighted_bias_swiglu" -> {
+                case WEIGHTED_BIAS_SWIGLU -> {
                     a.allowGlu();
                     a.operands(operands, 3, 3);
                     yield new Op.WeightedBiasSwiGlu(operands.get(0), operands.get(1), operands.get(2), a.glu());
                 }
-                case "gate_up" -> {
+                case GATE_UP -> {
                     a.allow("transpose_b", "layout");
                     a.operands(operands, 3, 3);
                     yield new Op.GateUp(operands.get(0), operands.get(1), operands.get(2),
                             a.bool("transpose_b", false), a.layout());
                 }
-                case "gate_up_swiglu" -> {
+                case GATE_UP_SWIGLU -> {
                     a.allowGlu("transpose_b");
                     a.operands(operands, 3, 3);
                     yield new Op.GateUpSwiGlu(operands.get(0), operands.get(1), operands.get(2),
                             a.bool("transpose_b", false), a.glu());
                 }
-                case "swiglu_back" -> {
+                case SWIGLU_BACK -> {
                     a.allowGlu();
                     a.operands(operands, 2, 2);
                     yield new Op.SwiGluBack(operands.get(0), operands.get(1), a.glu());
                 }
-                case "bias_swiglu_back" -> {
+                case BIAS_SWIGLU_BACK -> {
                     a.allowGlu();
                     a.operands(operands, 3, 3);
                     yield new Op.BiasSwiGluBack(operands.get(0), operands.get(1), operands.get(2), a.glu());
                 }
-                case "weighted_swiglu_back" -> {
+                case WEIGHTED_SWIGLU_BACK -> {
                     a.allowGlu();
                     a.operands(operands, 3, 3);
                     yield new Op.WeightedSwiGluBack(operands.get(0), operands.get(1), operands.get(2), a.glu());
                 }
-                default -> throw new CompileError(pos, "unknown op '" + name + "'" + suggestion(name));
             };
         } catch (IllegalArgumentException invalid) {
             throw new CompileError(pos, name + ": " + invalid.getMessage());
@@ -161,6 +162,18 @@ public final class OpSyntax {
                     + boundNames + " name(s) are bound");
         }
         return op;
+    }
+
+    private static Op binary(Attrs a, Op.BinaryKind kind, List<String> operands) {
+        a.allow();
+        a.operands(operands, 2, 2);
+        return new Op.Binary(kind, operands.get(0), operands.get(1));
+    }
+
+    private static Op unary(Attrs a, Op.UnaryKind kind, List<String> operands) {
+        a.allow();
+        a.operands(operands, 1, 1);
+        return new Op.Unary(kind, operands.get(0));
     }
 
     /** The op as IR text, operands printed by {@code operand} (a name, or a nested expression). */
@@ -184,7 +197,12 @@ public final class OpSyntax {
             case Op.MatMul mm -> putIf(m, mm.transposeB(), "transpose_b", "true");
             case Op.Linear l -> { }
             case Op.Binary b -> { }
-            case Op.Unary u -> { }
+            case Op.Unary u -> {
+                switch (u.kind()) {
+                    case SILU, SIGMOID, GELU -> { }
+                    case GELU_TANH -> m.put("approximate", "tanh");
+                }
+            }
             case Op.Clamp c -> {
                 c.min().ifPresent(v -> m.put("min", Double.toString(v)));
                 c.max().ifPresent(v -> m.put("max", Double.toString(v)));
@@ -221,6 +239,7 @@ public final class OpSyntax {
     }
 
     private static void glu(Map<String, String> m, Glu g) {
+        putIf(m, g.act() != Activation.SILU, "act", g.act().toString());
         putIf(m, g.layout() != Layout.HALVES, "layout", g.layout().toString());
         g.limit().ifPresent(v -> m.put("limit", Double.toString(v)));
         putIf(m, g.fp8InputStore(), "fp8_input_store", "true");
@@ -419,12 +438,45 @@ public final class OpSyntax {
             throw new CompileError(n.pos(), op + ": layout must be halves, swapped or interleaved, got " + n.value());
         }
 
+        /** gelu's {@code approximate=none|tanh} (PyTorch's spelling), none by default. */
+        Op.UnaryKind approximate() {
+            Attr.Named n = byName.get("approximate");
+            if (n == null) {
+                return Op.UnaryKind.GELU;
+            }
+            if (n.value() instanceof Attr.Word(String w)) {
+                if (w.equals("none")) {
+                    return Op.UnaryKind.GELU;
+                }
+                if (w.equals("tanh")) {
+                    return Op.UnaryKind.GELU_TANH;
+                }
+            }
+            throw new CompileError(n.pos(), op + ": approximate must be none or tanh, got " + n.value());
+        }
+
+        Activation act() {
+            Attr.Named n = byName.get("act");
+            if (n == null) {
+                return Activation.SILU;
+            }
+            if (n.value() instanceof Attr.Word(String w)) {
+                Optional<Activation> act = Activation.parse(w);
+                if (act.isPresent()) {
+                    return act.get();
+                }
+            }
+            List<String> known = java.util.Arrays.stream(Activation.values()).map(Activation::toString).toList();
+            throw new CompileError(n.pos(), op + ": act must be " + String.join(", ", known.subList(0, known.size() - 1))
+                    + " or " + known.getLast() + ", got " + n.value());
+        }
+
         Glu glu() {
             OptionalDouble limit = number("limit");
             if (limit.isPresent() && !(limit.getAsDouble() > 0)) {
                 throw error("limit", op + ": limit must be positive, got " + limit.getAsDouble());
             }
-            return new Glu(layout(), limit, bool("fp8_input_store", false), bool("cpu_offload_input", false));
+            return new Glu(act(), layout(), limit, bool("fp8_input_store", false), bool("cpu_offload_input", false));
         }
     }
 }

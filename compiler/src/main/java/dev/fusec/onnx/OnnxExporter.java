@@ -1,5 +1,6 @@
 package dev.fusec.onnx;
 
+import dev.fusec.ir.Activation;
 import dev.fusec.ir.CompileError;
 import dev.fusec.ir.DType;
 import dev.fusec.ir.Dim;
@@ -45,16 +46,20 @@ import java.util.TreeMap;
  * linear             Transpose + MatMul (+ Add bias)
  * add, sub, mul      Add, Sub, Mul
  * silu, sigmoid      Sigmoid + Mul, Sigmoid
+ * gelu               Gelu is opset 20: 0.5 * x * (1 + Erf(x / sqrt 2)) as Div, Erf, Add, Mul, Mul (as
+ *                    PyTorch exports it); the tanh form 0.5 * x * (1 + Tanh(sqrt(2/pi) * (x + 0.044715 x^3)))
+ *                    as Mul, Mul, Mul, Add, Mul, Tanh, Add, Mul, Mul
  * clamp              Clip (bounds as scalar initializers, "" for a missing one)
  * split, concat      Split (int64 sizes initializer, axis), Concat (axis)
  * reshape            Reshape (int64 shape: numbers, 0 = copy the input's dim, at most one -1)
  * transpose          Transpose (perm)
  * *swiglu            [Add bias] + gate/up by layout: Split (halves, swapped) or two Slices of step 2
- *                    (interleaved) + [Clip, Clip for limit] + Sigmoid + Mul + Mul [+ Mul weights]
+ *                    (interleaved) + [Clip, Clip for limit] + act (as silu or gelu above) + Mul [+ Mul weights]
  * gate_up            constant weights: MatMul over the weights placed by layout; else MatMul, MatMul
  *                    and the products placed: Concat, or Unsqueeze x2 + Concat + Reshape (interleaved)
- * gate_up_swiglu     MatMul, MatMul + [Clip x2] + Sigmoid + Mul + Mul
- * *swiglu_back       gate/up as above, Sigmoid, Sub, Mul, Add for the derivative, [LessOrEqual, Abs,
+ * gate_up_swiglu     MatMul, MatMul + [Clip x2] + act + Mul
+ * *swiglu_back       gate/up as above, act and its derivative (silu: Sigmoid, Sub, Mul, Add; gelu:
+ *                    Erf, Exp and arithmetic; gelu_tanh: Tanh and arithmetic), [LessOrEqual, Abs,
  *                    Where for limit], placed as gate_up; db: ReduceSum over leading dims; dw: Mul +
  *                    ReduceSum over the last dim (keepdims)
  * </pre>
@@ -236,12 +241,14 @@ public final class OnnxExporter {
                 case SUB -> "Sub";
                 case MUL -> "Mul";
             }, List.of(bin.a(), bin.b()), n.results());
-            // silu(x) = x * sigmoid(x)
-            case Op.Unary u when u.kind() == Op.UnaryKind.SILU -> {
-                String s = b.node("Sigmoid", res + "_sigmoid", List.of(u.x()));
-                b.node("Mul", List.of(u.x(), s), n.results());
+            case Op.Unary u -> {
+                switch (u.kind()) {
+                    case SIGMOID -> b.node("Sigmoid", List.of(u.x()), n.results());
+                    case SILU -> activation(Activation.SILU, u.x(), res, n.results());
+                    case GELU -> activation(Activation.GELU, u.x(), res, n.results());
+                    case GELU_TANH -> activation(Activation.GELU_TANH, u.x(), res, n.results());
+                }
             }
-            case Op.Unary u -> b.node("Sigmoid", List.of(u.x()), n.results());
             case Op.Clamp c -> b.node("Clip", List.of(c.x(),
                     c.min().isPresent() ? b.scalar((float) c.min().getAsDouble()) : "",
                     c.max().isPresent() ? b.scalar((float) c.max().getAsDouble()) : ""), n.results());
@@ -390,17 +397,92 @@ public final class OnnxExporter {
         activate(res, gu[0], gu[1], weights, glu, n.results());
     }
 
-    /** silu(gate') * up' (* w), with gate' and up' clamped when the op has a limit. */
+    /** act(gate') * up' (* w), with gate' and up' clamped when the op has a limit. */
     private void activate(String res, String gate, String up, String weights, Glu glu, List<String> results) {
         Clamped c = clamp(res, gate, up, glu);
-        String s = b.node("Sigmoid", res + "_sigmoid", List.of(c.gate()));
-        String act = b.node("Mul", res + "_silu", List.of(c.gate(), s));
+        String act = activation(glu.act(), c.gate(), res, null);
         if (weights == null) {
             b.node("Mul", List.of(act, c.up()), results);
         } else {
             String h = b.node("Mul", res + "_unweighted", List.of(act, c.up()));
             b.node("Mul", List.of(h, weights), results);
         }
+    }
+
+    /**
+     * act(x) in standard ops, named from {@code base}, into {@code results} (null: a fresh name), which
+     * it returns: silu = x * Sigmoid(x); gelu = 0.5 * x * (1 + Erf(x / sqrt 2)); gelu_tanh =
+     * 0.5 * x * (1 + Tanh(sqrt(2 / pi) * (x + 0.044715 * x^3))).
+     */
+    private String activation(Activation act, String x, String base, List<String> results) {
+        List<String> out = results != null ? results : List.of(b.fresh(base + "_" + act));
+        switch (act) {
+            case SILU -> b.node("Mul", List.of(x, b.node("Sigmoid", base + "_sigmoid", List.of(x))), out);
+            case GELU -> b.node("Mul", List.of(b.node("Mul", base + "_x_cdf2", List.of(x, onePlusErf(x, base))), b.scalar(0.5f)), out);
+            case GELU_TANH -> b.node("Mul", List.of(b.node("Mul", base + "_x_cdf2", List.of(x, onePlusTanh(x, base))),
+                    b.scalar(0.5f)), out);
+        }
+        return out.getFirst();
+    }
+
+    /** 1 + erf(x / sqrt 2), twice the normal CDF. */
+    private String onePlusErf(String x, String base) {
+        String scaled = b.node("Div", base + "_scaled", List.of(x, b.scalar((float) Math.sqrt(2))));
+        return b.node("Add", base + "_one_plus_erf", List.of(b.node("Erf", base + "_erf", List.of(scaled)), b.scalar(1f)));
+    }
+
+    /** tanh(sqrt(2 / pi) * (x + 0.044715 * x^3)). */
+    private String tanhOfU(String x, String base) {
+        String sq = b.node("Mul", base + "_sq", List.of(x, x));
+        String cube = b.node("Mul", base + "_cube", List.of(sq, x));
+        String inner = b.node("Add", base + "_inner", List.of(x, b.node("Mul", base + "_cubic", List.of(cube, b.scalar(0.044715f)))));
+        String u = b.node("Mul", base + "_u", List.of(inner, b.scalar((float) Math.sqrt(2 / Math.PI))));
+        return b.node("Tanh", base + "_tanh", List.of(u));
+    }
+
+    private String onePlusTanh(String x, String base) {
+        return b.node("Add", base + "_one_plus_tanh", List.of(tanhOfU(x, base), b.scalar(1f)));
+    }
+
+    /** act(x) and act'(x) for a backward op. */
+    private record Derivative(String value, String slope) {}
+
+    private Derivative derivative(Activation act, String x, String base) {
+        String one = b.scalar(1f);
+        String half = b.scalar(0.5f);
+        return switch (act) {
+            // silu' = s * (1 + x * (1 - s)), s = sigmoid(x)
+            case SILU -> {
+                String s = b.node("Sigmoid", base + "_sigmoid", List.of(x));
+                String silu = b.node("Mul", base + "_silu", List.of(x, s));
+                String oneMinusS = b.node("Sub", base + "_one_minus_sigmoid", List.of(one, s));
+                String t = b.node("Mul", base + "_gate_one_minus_sigmoid", List.of(x, oneMinusS));
+                yield new Derivative(silu, b.node("Mul", base + "_dsilu", List.of(s, b.node("Add", base + "_one_plus", List.of(one, t)))));
+            }
+            // gelu' = Phi(x) + x * phi(x), Phi = (1 + erf(x / sqrt 2)) / 2, phi = exp(-x^2 / 2) / sqrt(2 pi)
+            case GELU -> {
+                String cdf = b.node("Mul", base + "_cdf", List.of(onePlusErf(x, base), half));
+                String sq = b.node("Mul", base + "_sq", List.of(x, x));
+                String gauss = b.node("Exp", base + "_gauss", List.of(b.node("Mul", base + "_minus_half_sq", List.of(sq, b.scalar(-0.5f)))));
+                String pdf = b.node("Mul", base + "_pdf", List.of(gauss, b.scalar((float) (1 / Math.sqrt(2 * Math.PI)))));
+                String value = b.node("Mul", base + "_gelu", List.of(x, cdf));
+                yield new Derivative(value, b.node("Add", base + "_dgelu", List.of(cdf, b.node("Mul", base + "_x_pdf", List.of(x, pdf)))));
+            }
+            // with h = (1 + tanh u) / 2: (x h)' = h + x (1 - tanh^2 u) / 2 * sqrt(2 / pi) (1 + 3 * 0.044715 x^2)
+            case GELU_TANH -> {
+                String th = tanhOfU(x, base);
+                String h = b.node("Mul", base + "_h", List.of(b.node("Add", base + "_one_plus_tanh", List.of(th, one)), half));
+                String value = b.node("Mul", base + "_gelu", List.of(x, h));
+                String sech2 = b.node("Sub", base + "_sech2", List.of(one, b.node("Mul", base + "_tanh_sq", List.of(th, th))));
+                String x2 = b.node("Mul", base + "_x2", List.of(x, x));
+                String du = b.node("Mul", base + "_du", List.of(b.node("Add", base + "_du_inner",
+                        List.of(b.node("Mul", base + "_3c_x2", List.of(x2, b.scalar((float) (3 * 0.044715)))), one)),
+                        b.scalar((float) Math.sqrt(2 / Math.PI))));
+                String rest = b.node("Mul", base + "_rest", List.of(b.node("Mul", base + "_x_sech2", List.of(x, sech2)),
+                        b.node("Mul", base + "_half_du", List.of(du, half))));
+                yield new Derivative(value, b.node("Add", base + "_dgelu", List.of(h, rest)));
+            }
+        };
     }
 
     private record Clamped(String gate, String up) {}
@@ -417,8 +499,8 @@ public final class OnnxExporter {
     }
 
     /**
-     * The swiglu_back family. With g' = g (* w), s = sigmoid(gate):
-     * dgate = g' * up * s * (1 + gate * (1 - s)), dup = g' * gate * s, both 0 where the limit clamped;
+     * The swiglu_back family. With g' = g (* w): dgate = g' * up * act'(gate), dup = g' * act(gate)
+     * (for silu, act' = s * (1 + gate * (1 - s)), s = sigmoid(gate)), both 0 where the limit clamped;
      * dy places them by layout; db = dy summed over the leading dims; dw = sum(swiglu(y) * g, -1, keepdim).
      */
     private void backward(Node n, String grad, String y, String bias, String weights, Glu glu) {
@@ -432,14 +514,9 @@ public final class OnnxExporter {
         String[] gu = gateAndUp(res, z, shape(y), glu.layout());
         Clamped c = clamp(res, gu[0], gu[1], glu);
         String gw = weights == null ? grad : b.node("Mul", res + "_weighted_grad", List.of(grad, weights));
-        String one = b.scalar(1f);
-        String s = b.node("Sigmoid", res + "_sigmoid", List.of(c.gate()));
-        String silu = b.node("Mul", res + "_silu", List.of(c.gate(), s));
-        String oneMinusS = b.node("Sub", res + "_one_minus_sigmoid", List.of(one, s));
-        String t = b.node("Mul", res + "_gate_one_minus_sigmoid", List.of(c.gate(), oneMinusS));
-        String dsilu = b.node("Mul", res + "_dsilu", List.of(s, b.node("Add", res + "_one_plus", List.of(one, t))));
-        String dGate = b.node("Mul", res + "_dgate", List.of(b.node("Mul", res + "_grad_up", List.of(gw, c.up())), dsilu));
-        String dUp = b.node("Mul", res + "_dup", List.of(gw, silu));
+        Derivative act = derivative(glu.act(), c.gate(), res);
+        String dGate = b.node("Mul", res + "_dgate", List.of(b.node("Mul", res + "_grad_up", List.of(gw, c.up())), act.slope()));
+        String dUp = b.node("Mul", res + "_dup", List.of(gw, act.value()));
         if (glu.limit().isPresent()) {
             String lim = b.scalar((float) glu.limit().getAsDouble());
             String zero = b.scalar(0f);
@@ -462,7 +539,7 @@ public final class OnnxExporter {
                 b.node("ReduceSum", List.of(res, b.int64s("axes_leading", leading)), List.of(db), Attribute.of("keepdims", 0L));
             }
         } else if (weights != null) {
-            String out = b.node("Mul", res + "_swiglu", List.of(silu, c.up()));
+            String out = b.node("Mul", res + "_swiglu", List.of(act.value(), c.up()));
             String prod = b.node("Mul", res + "_swiglu_grad", List.of(out, grad));
             b.node("ReduceSum", List.of(prod, b.int64s("axes_" + (r - 1), List.of((long) (r - 1)))),
                     List.of(n.results().get(1)), Attribute.of("keepdims", 1L));

@@ -35,9 +35,9 @@ public final class Pipeline {
                 new CommonSubexpressions(),
                 new Pass.RulePass("gate-up", "two matmuls reading the same input -> one gate_up matmul",
                         List.of(new GateUpMerge())),
-                new Pass.RulePass("swiglu", "split/silu/mul (+bias, +per-token weight, +clamp) -> the SwiGLU family",
+                new Pass.RulePass("swiglu", "split/act/mul (act: silu, gelu; +bias, +per-token weight, +clamp) -> the SwiGLU family, act= kept",
                         List.of(new SwiGluRule(), new InterleavedSwiGluRule(), new BiasSwiGluRule(), new WeightedSwiGluRule())),
-                new Pass.RulePass("epilogue", "SwiGLU applied to gate_up's accumulators -> gate_up_swiglu",
+                new Pass.RulePass("epilogue", "SwiGLU (or GeGLU) applied to gate_up's accumulators -> gate_up_swiglu",
                         List.of(new GateUpSwiGluRule())),
                 new DeadCode(),
                 new CommonSubexpressions());

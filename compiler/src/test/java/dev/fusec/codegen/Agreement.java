@@ -98,6 +98,25 @@ final class Agreement {
         return problems;
     }
 
+    /** Per output, max |got - want| / max(1, max |want|) (infinite where only one is NaN). */
+    static Map<String, Double> worst(Map<String, Tensor> want, Map<String, Tensor> got) {
+        Map<String, Double> out = new java.util.LinkedHashMap<>();
+        for (var e : want.entrySet()) {
+            float[] w = e.getValue().data();
+            float[] g = got.get(e.getKey()).data();
+            double maxAbs = 0;
+            double worst = 0;
+            for (int i = 0; i < w.length; i++) {
+                maxAbs = Math.max(maxAbs, Math.abs(w[i]));
+                double d = Math.abs((double) g[i] - w[i]);
+                worst = Math.max(worst, Double.isNaN(d) && !(Float.isNaN(w[i]) && Float.isNaN(g[i])) ? Double.POSITIVE_INFINITY
+                        : Double.isNaN(d) ? 0 : d);
+            }
+            out.put(e.getKey(), worst / Math.max(1, maxAbs));
+        }
+        return out;
+    }
+
     /** Outputs equal bit for bit (deterministic kernels: the same work in the same order). */
     static List<String> identical(String what, Map<String, Tensor> a, Map<String, Tensor> b) {
         List<String> problems = new ArrayList<>();

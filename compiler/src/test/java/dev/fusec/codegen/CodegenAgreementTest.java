@@ -376,6 +376,84 @@ class CodegenAgreementTest {
                   return d1, d2, db2, d3, dw3
                 }
                 """));
+        // ---- GeGLU: gelu in both formulas, and act= on every GLU-family op ----
+        c.add(plain("gelu and gelu tanh form: odd widths (masked and scalar tails), inputs out to +-16 (the tails' cut-offs)", T, """
+                graph gelus(x: f32[T, 37], z: f32[T, 20], big: f32[T, 37])
+                    -> (a: f32[T, 37], b: f32[T, 37], c: f32[T, 20], d: f32[T, 20], e: f32[T, 37], f: f32[T, 37]) {
+                  a = gelu(x)
+                  b = gelu(x, approximate=tanh)
+                  c = gelu(z, approximate=none)
+                  d = gelu(z, approximate=tanh)
+                  b2 = add(big, big)
+                  b4 = add(b2, b2)
+                  b8 = add(b4, b4)
+                  b16 = add(b8, b8)
+                  e = gelu(b16)
+                  f = gelu(b16, approximate=tanh)
+                  return a, b, c, d, e, f
+                }
+                """));
+        for (String act : List.of("gelu", "gelu_tanh")) {
+            c.add(plain("GeGLU forward (act=" + act + "): every layout, limit, bias, weights, tails", T, """
+                    graph geglu(y: f32[T, 74], bias: f32[74], w: f32[T, 1])
+                        -> (h: f32[T, 37], s: f32[T, 37], i: f32[T, 37], b: f32[T, 37], bl: f32[T, 37], wt: f32[T, 37],
+                            wb: f32[T, 37]) {
+                      h = swiglu(y, act=ACT)
+                      s = swiglu(y, act=ACT, layout=swapped, limit=0.5)
+                      i = swiglu(y, act=ACT, layout=interleaved)
+                      b = bias_swiglu(y, bias, act=ACT, layout=interleaved, limit=0.25)
+                      bl = bias_swiglu(y, bias, act=ACT)
+                      wt = weighted_swiglu(y, w, act=ACT, layout=swapped)
+                      wb = weighted_bias_swiglu(y, bias, w, act=ACT, limit=0.5)
+                      return h, s, i, b, bl, wt, wb
+                    }
+                    """.replace("ACT", act)));
+            c.add(plain("GeGLU gate_up_swiglu (act=" + act + "): limit, transpose_b, layouts, decode and masked panels",
+                    tokens(1, 3, 7, 13), """
+                    graph geglu_gu(x: f32[T, 24], wg: f32[24, 37], wu: f32[24, 37], wgt: f32[50, 24], wut: f32[50, 24],
+                                   x2: f32[T, 67], wg10: f32[67, 150], wu10: f32[67, 150])
+                        -> (a: f32[T, 37], b: f32[T, 37], c: f32[T, 50], d: f32[T, 37], e: f32[T, 150]) {
+                      a = gate_up_swiglu(x, wg, wu, act=ACT)
+                      b = gate_up_swiglu(x, wg, wu, act=ACT, limit=0.25)
+                      c = gate_up_swiglu(x, wgt, wut, transpose_b=true, act=ACT, layout=interleaved)
+                      d = gate_up_swiglu(x, wg, wu, act=ACT, layout=swapped)
+                      e = gate_up_swiglu(x2, wg10, wu10, act=ACT)
+                      return a, b, c, d, e
+                    }
+                    """.replace("ACT", act)));
+            c.add(plain("GeGLU backward (act=" + act + "): every layout, limit, fp8, db over more than 64 rows, tails",
+                    tokens(1, 7, 150), """
+                    graph geglu_back(g: f32[T, 37], y: f32[T, 74], bias: f32[74], w: f32[T, 1])
+                        -> (d1: f32[T, 74], d2: f32[T, 74], d3: f32[T, 74], db3: f32[74], d4: f32[T, 74], db4: f32[74],
+                            d5: f32[T, 74], dw5: f32[T, 1], d6: f32[T, 74], dw6: f32[T, 1], d7: f32[T, 74]) {
+                      d1 = swiglu_back(g, y, act=ACT)
+                      d2 = swiglu_back(g, y, act=ACT, layout=interleaved, limit=0.5)
+                      d3, db3 = bias_swiglu_back(g, y, bias, act=ACT)
+                      d4, db4 = bias_swiglu_back(g, y, bias, act=ACT, layout=swapped, limit=0.5, fp8_input_store=true)
+                      d5, dw5 = weighted_swiglu_back(g, y, w, act=ACT, layout=interleaved)
+                      d6, dw6 = weighted_swiglu_back(g, y, w, act=ACT, limit=0.5, fp8_input_store=true)
+                      d7 = swiglu_back(g, y, act=ACT, fp8_input_store=true)
+                      return d1, d2, d3, db3, d4, db4, d5, dw5, d6, dw6, d7
+                    }
+                    """.replace("ACT", act)));
+        }
+        c.add(fusing("GeGLU FFN (matmul, matmul, gelu, mul, matmul) fuses to gate_up_swiglu(act=gelu)", "gate_up_swiglu", T, """
+                graph geglu_ffn(x: f32[T, 24], w_gate: f32[24, 37], w_up: f32[24, 37], w_down: f32[37, 24])
+                    -> (y: f32[T, 24]) {
+                  gate = matmul(x, w_gate)
+                  up = matmul(x, w_up)
+                  h = mul(up, gelu(gate, approximate=tanh))
+                  y = matmul(h, w_down)
+                  return y
+                }
+                """));
+        c.add(fusing("Megatron-style bias GeGLU on [S, B, 2I] fuses to bias_swiglu(act=gelu)", "bias_swiglu", SB, """
+                graph megatron_geglu(y: f32[S, B, 74], bias: f32[74]) -> (out: f32[S, B, 37]) {
+                  z1, z2 = split(add(y, bias), parts=2, axis=-1)
+                  out = mul(gelu(z1), z2)
+                  return out
+                }
+                """));
         c.add(fusing("llama FFN (matmul, matmul, silu, mul, matmul) fuses to gate_up_swiglu", "gate_up_swiglu", T, """
                 graph ffn(x: f32[T, 24], w_gate: f32[24, 37], w_up: f32[24, 37], w_down: f32[37, 24])
                     -> (y: f32[T, 24]) {
@@ -522,6 +600,48 @@ class CodegenAgreementTest {
     }
 
     /**
+     * GeGLU's kernels at 8 and 16 lanes against the interpreter, each output's worst difference
+     * (relative to max(1, max |want|), as {@link Agreement#F32}) printed: unfused gelu in both
+     * formulas over [-16, 16], the forward GLU ops, gate_up_swiglu and the backward ops with
+     * act=gelu and gelu_tanh.
+     */
+    @ParameterizedTest(name = "{0} lanes")
+    @ValueSource(ints = {8, 16})
+    void geluKernelsReportTheirWorstDifference(int lanes) {
+        Graph g = IrParser.parse("geglu_worst.fir", """
+                graph geglu_worst(u: f32[T, 37], x: f32[T, 24], wg: f32[24, 37], wu: f32[24, 37], y: f32[T, 74],
+                                  bias: f32[74], gr: f32[T, 37], tok: f32[T, 1])
+                    -> (gelu: f32[T, 37], gelu_tanh: f32[T, 37], geglu: f32[T, 37], geglu_tanh: f32[T, 37],
+                        gate_up_geglu: f32[T, 37], gate_up_geglu_tanh: f32[T, 37], back: f32[T, 74], back_tanh: f32[T, 74],
+                        db: f32[74], dw_tanh: f32[T, 1]) {
+                  u2 = add(u, u)
+                  u4 = add(u2, u2)
+                  u8 = add(u4, u4)
+                  u16 = add(u8, u8)
+                  gelu = gelu(u16)
+                  gelu_tanh = gelu(u16, approximate=tanh)
+                  geglu = bias_swiglu(y, bias, act=gelu, layout=interleaved)
+                  geglu_tanh = weighted_swiglu(y, tok, act=gelu_tanh, layout=swapped)
+                  gate_up_geglu = gate_up_swiglu(x, wg, wu, act=gelu)
+                  gate_up_geglu_tanh = gate_up_swiglu(x, wg, wu, act=gelu_tanh, limit=0.5)
+                  back, db = bias_swiglu_back(gr, y, bias, act=gelu)
+                  back_tanh, dw_tanh = weighted_swiglu_back(gr, y, tok, act=gelu_tanh, layout=interleaved)
+                  return gelu, gelu_tanh, geglu, geglu_tanh, gate_up_geglu, gate_up_geglu_tanh, back, back_tanh, db, dw_tanh
+                }
+                """);
+        CompiledGraph cg = CompiledGraph.compile(g, new Species(lanes), null);
+        Map<String, Double> worst = new LinkedHashMap<>();
+        for (Map<String, Long> binding : tokens(1, 7, 13, 64)) {
+            Map<String, Tensor> in = Agreement.inputs(g, binding, 5);
+            Map<String, Tensor> want = Interpreter.run(g, in, binding);
+            Map<String, Tensor> got = Agreement.run(cg, binding, in, 2);
+            Agreement.worst(want, got).forEach((k, v) -> worst.merge(k, v, Math::max));
+        }
+        System.out.println(lanes + " lanes, worst |kernel - interpreter| / max(1, max |interpreter|): " + worst);
+        worst.forEach((k, v) -> assertTrue(v <= Agreement.F32, k + " differs by " + v));
+    }
+
+    /**
      * The vector widths this machine does not prefer: 4 lanes (SSE, NEON) and 16 (AVX-512; software
      * vectors elsewhere, slow but exact), so the 12-row matmul tile and the 4- and 16-lane interleave
      * shuffles run here too. T = 25 is two 12-row tiles and a 1-row rest.
@@ -531,9 +651,11 @@ class CodegenAgreementTest {
     void everyVectorWidthAgrees(int lanes) {
         Graph g = IrParser.parse("widths.fir", """
                 graph widths(x: f32[T, 24], w: f32[24, 37], wg: f32[24, 37], wu: f32[24, 37], wt: f32[50, 24],
-                             b: f32[50], y: f32[T, 74], bias: f32[74], tok: f32[T, 1], row: f32[37])
+                             b: f32[50], y: f32[T, 74], bias: f32[74], tok: f32[T, 1], row: f32[37], g: f32[T, 37])
                     -> (m: f32[T, 37], l: f32[T, 50], gu: f32[T, 74], gus: f32[T, 37], h: f32[T, 37],
-                        hb: f32[T, 37], s: f32[T, 74], a: f32[T, 37], p: f32[T, 37], c: f32[T, 74]) {
+                        hb: f32[T, 37], s: f32[T, 74], a: f32[T, 37], p: f32[T, 37], c: f32[T, 74],
+                        ge: f32[T, 74], gt: f32[T, 74], ggu: f32[T, 37], gh: f32[T, 37], ghb: f32[T, 37],
+                        gd: f32[T, 74], gdb: f32[74], gdw: f32[T, 74], gw: f32[T, 1]) {
                   m = matmul(x, w)
                   l = linear(x, wt, b)
                   gu = gate_up(x, wg, wu, layout=interleaved)
@@ -544,7 +666,14 @@ class CodegenAgreementTest {
                   a = add(m, row)
                   p = mul(gus, tok)
                   c = clamp(y, min=-0.5, max=0.5)
-                  return m, l, gu, gus, h, hb, s, a, p, c
+                  ge = gelu(y)
+                  gt = gelu(y, approximate=tanh)
+                  ggu = gate_up_swiglu(x, wg, wu, act=gelu_tanh, limit=0.25)
+                  gh = swiglu(y, act=gelu, layout=interleaved)
+                  ghb = weighted_bias_swiglu(y, bias, tok, act=gelu_tanh, layout=interleaved, limit=0.5)
+                  gd, gdb = bias_swiglu_back(g, y, bias, act=gelu, layout=interleaved)
+                  gdw, gw = weighted_swiglu_back(g, y, tok, act=gelu_tanh, layout=swapped)
+                  return m, l, gu, gus, h, hb, s, a, p, c, ge, gt, ggu, gh, ghb, gd, gdb, gdw, gw
                 }
                 """);
         CompiledGraph cg = CompiledGraph.compile(g, new Species(lanes), null);

@@ -49,9 +49,11 @@ class SteadyStateAllocationTest {
     private static final int PER_KERNEL = 512;
 
     @ParameterizedTest(name = "{0}, I = {1}")
-    @CsvSource({"backward, 256", "backward, 259", "forward, 256", "forward, 259"})
+    @CsvSource({"backward, 256", "backward, 259", "forward, 256", "forward, 259", "geglu_backward, 256", "geglu_backward, 259",
+        "geglu_forward, 256", "geglu_forward, 259"})
     void kernelsAllocateNextToNothingOnceCompiled(String family, int half) {
-        assertAllocatesNextToNothing(family, family.equals("backward") ? backward(half) : forward(half), half, T);
+        boolean geglu = family.startsWith("geglu");
+        assertAllocatesNextToNothing(family, family.endsWith("backward") ? backward(half, geglu) : forward(half, geglu), half, T);
     }
 
     /**
@@ -116,27 +118,32 @@ class SteadyStateAllocationTest {
         return """
                 graph projections(x: f32[T, 64], wg: f32[64, N], wu: f32[64, N], wd: f32[3000, 64], hd: f32[T, 3000],
                                   wl: f32[N, 64], bl: f32[N]) -> (h: f32[T, N], hs: f32[T, 2N], hi: f32[T, 2N], y: f32[T, 64],
-                                  z: f32[T, N]) {
+                                  z: f32[T, N], hg: f32[T, N], ht: f32[T, N]) {
                   h = gate_up_swiglu(x, wg, wu, limit=7.0)
                   hs = gate_up(x, wg, wu, layout=swapped)
                   hi = gate_up(x, wg, wu, layout=interleaved)
                   y = matmul(hd, wd)
                   z = linear(x, wl, bl)
-                  return h, hs, hi, y, z
+                  hg = gate_up_swiglu(x, wg, wu, act=gelu)
+                  ht = gate_up_swiglu(x, wg, wu, act=gelu_tanh, limit=7.0)
+                  return h, hs, hi, y, z, hg, ht
                 }
                 """.replace("2N]", 2 * inter + "]").replace("N", Integer.toString(inter));
     }
 
-    /** Every backward op in every layout, with and without clamp and fp8 input store. */
-    private static String backward(int half) {
+    /**
+     * Every backward op in every layout, with and without clamp and fp8 input store; with {@code geglu},
+     * act=gelu and act=gelu_tanh in turn, whose derivatives are heavier than SiLU's.
+     */
+    private static String backward(int half, boolean geglu) {
         List<String> outs = new ArrayList<>();
         StringBuilder body = new StringBuilder();
         int k = 0;
         for (String layout : new String[] {"", ", layout=swapped", ", layout=interleaved"}) {
             for (String limit : new String[] {"", ", limit=0.5"}) {
                 for (String fp8 : new String[] {"", ", fp8_input_store=true"}) {
-                    String attrs = layout + limit + fp8;
                     k++;
+                    String attrs = (geglu ? (k % 2 == 0 ? ", act=gelu" : ", act=gelu_tanh") : "") + layout + limit + fp8;
                     body.append("  d").append(k).append(" = swiglu_back(g, y").append(attrs).append(")\n");
                     body.append("  e").append(k).append(", db").append(k).append(" = bias_swiglu_back(g, y, bias")
                             .append(attrs).append(")\n");
@@ -153,15 +160,15 @@ class SteadyStateAllocationTest {
         return graph("backward", "g: f32[T, I], y: f32[T, W], bias: f32[W], w: f32[T, 1]", outs, body, half);
     }
 
-    /** Every forward op of the family in every layout, with and without clamp. */
-    private static String forward(int half) {
+    /** Every forward op of the family in every layout, with and without clamp; with {@code geglu}, as backward, and unfused gelu. */
+    private static String forward(int half, boolean geglu) {
         List<String> outs = new ArrayList<>();
         StringBuilder body = new StringBuilder();
         int k = 0;
         for (String layout : new String[] {"", ", layout=swapped", ", layout=interleaved"}) {
             for (String limit : new String[] {"", ", limit=0.5"}) {
-                String attrs = layout + limit;
                 k++;
+                String attrs = (geglu ? (k % 2 == 0 ? ", act=gelu" : ", act=gelu_tanh") : "") + layout + limit;
                 body.append("  h").append(k).append(" = swiglu(y").append(attrs).append(")\n");
                 body.append("  b").append(k).append(" = bias_swiglu(y, bias").append(attrs).append(")\n");
                 body.append("  w").append(k).append(" = weighted_swiglu(y, w").append(attrs).append(")\n");
@@ -170,6 +177,11 @@ class SteadyStateAllocationTest {
                     outs.add(name + k + ": f32[T, I]");
                 }
             }
+        }
+        if (geglu) {
+            body.append("  u = gelu(y)\n  v = gelu(y, approximate=tanh)\n");
+            outs.add("u: f32[T, W]");
+            outs.add("v: f32[T, W]");
         }
         return graph("forward", "y: f32[T, W], bias: f32[W], w: f32[T, 1]", outs, body, half);
     }

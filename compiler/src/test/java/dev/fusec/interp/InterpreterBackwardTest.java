@@ -263,6 +263,67 @@ class InterpreterBackwardTest {
                 r.get("dw"), FD_TOL, FD_TOL);
     }
 
+    // ---- GeGLU: act=gelu and gelu_tanh ----
+
+    static Stream<Arguments> gegluCases() {
+        List<Arguments> out = new ArrayList<>();
+        for (String act : List.of("gelu", "gelu_tanh")) {
+            for (String layout : List.of("halves", "swapped", "interleaved")) {
+                for (Double limit : Arrays.asList(null, LIMIT)) {
+                    out.add(Arguments.of(act, layout, limit));
+                }
+            }
+        }
+        return out.stream();
+    }
+
+    /**
+     * The three backward ops with act= against central differences of their forward ops with the same
+     * act=, every input they differentiate (the forward ops are checked against their unfused graphs
+     * in InterpreterSwiGluTest).
+     */
+    @ParameterizedTest(name = "act={0} {1} limit={2}")
+    @MethodSource("gegluCases")
+    void gegluBackwardIsTheDerivativeOfGeGlu(String act, String layout, Double limit) {
+        InterpreterSwiGluTest.Lead lead = InterpreterSwiGluTest.SEQ_BATCH;
+        Tensor g = random(800, 1, lead.with(HALF));
+        Tensor b = random(801, 1, 2 * HALF);
+        Tensor w = random(802, 1, lead.with(1));
+        Tensor y = awayFromKinks(awayFromKinks(random(803, 3, lead.with(2 * HALF)), b, limit), null, limit);
+        String a = ", act=" + act + attrs(layout, limit);
+        String what = "act=" + act + " layout=" + layout + " limit=" + limit;
+        String types = "(g: " + lead.type("4") + ", y: " + lead.type("8") + ", b: f32[8], w: " + lead.type("1")
+                + ") -> (dy1: " + lead.type("8") + ", dy2: " + lead.type("8") + ", db: f32[8], dy3: " + lead.type("8")
+                + ", dw: " + lead.type("1") + ") {\n";
+        Map<String, Tensor> r = run("graph back" + types + "  dy1 = swiglu_back(g, y" + a + ")\n"
+                + "  dy2, db = bias_swiglu_back(g, y, b" + a + ")\n"
+                + "  dy3, dw = weighted_swiglu_back(g, y, w" + a + ")\n"
+                + "  return dy1, dy2, db, dy3, dw\n}", "g", g, "y", y, "b", b, "w", w);
+        String in8 = lead.type("8");
+        String out4 = lead.type("4");
+        Graph plain = parse("graph f(y: " + in8 + ") -> (out: " + out4 + ") {\n  out = swiglu(y" + a + ")\n  return out\n}");
+        Graph biased = parse("graph f(y: " + in8 + ", b: f32[8]) -> (out: " + out4 + ") {\n  out = bias_swiglu(y, b" + a
+                + ")\n  return out\n}");
+        Graph weighted = parse("graph f(y: " + in8 + ", w: " + lead.type("1") + ") -> (out: " + out4 + ") {\n"
+                + "  out = weighted_swiglu(y, w" + a + ")\n  return out\n}");
+        assertClose(what + " swiglu_back", lead.with(2 * HALF), finiteDifferences(plain, Map.of("y", y), "y", g), r.get("dy1"),
+                FD_TOL, FD_TOL);
+        Map<String, Tensor> yb = Map.of("y", y, "b", b);
+        assertClose(what + " bias_swiglu_back dy", lead.with(2 * HALF), finiteDifferences(biased, yb, "y", g), r.get("dy2"),
+                FD_TOL, FD_TOL);
+        assertClose(what + " bias_swiglu_back db", shape(2 * HALF), finiteDifferences(biased, yb, "b", g), r.get("db"),
+                FD_TOL, FD_TOL);
+        Map<String, Tensor> yw = Map.of("y", y, "w", w);
+        assertClose(what + " weighted_swiglu_back dy", lead.with(2 * HALF), finiteDifferences(weighted, yw, "y", g),
+                r.get("dy3"), FD_TOL, FD_TOL);
+        assertClose(what + " weighted_swiglu_back dw", lead.with(1), finiteDifferences(weighted, yw, "w", g), r.get("dw"),
+                FD_TOL, FD_TOL);
+        // A wrong act would show: silu's backward differs.
+        Map<String, Tensor> silu = run("graph back(g: " + lead.type("4") + ", y: " + in8 + ") -> (dy1: " + in8 + ") {\n"
+                + "  dy1 = swiglu_back(g, y" + attrs(layout, limit) + ")\n  return dy1\n}", "g", g, "y", y);
+        assertTrue(InterpreterSwiGluTest.maxDiff(Tensors.doubles(silu.get("dy1")), Tensors.doubles(r.get("dy1"))) > 1e-3, what);
+    }
+
     // ---- fp8_input_store ----
 
     static Stream<Arguments> fp8Cases() {

@@ -214,6 +214,30 @@ class InterpreterSwiGluTest {
         }
     }
 
+    /**
+     * GeGLU: each forward op with act=gelu or gelu_tanh equals its unfused graph with gelu (either
+     * formula) in silu's place, and differs from the SiLU op.
+     */
+    @ParameterizedTest(name = "{0} limit={1} {2}")
+    @MethodSource("cases")
+    void gegluFamilyMatchesItsUnfusedGraph(String layout, Double limit, Lead lead) {
+        Tensor y = random(110, 3, lead.with(8));
+        Tensor bias = random(111, 1, 8);
+        Tensor w = random(112, 1, lead.with(1));
+        for (String act : List.of("gelu", "gelu_tanh")) {
+            String call = act.equals("gelu") ? "gelu($1)" : "gelu($1, approximate=tanh)";
+            for (Variant v : Variant.values()) {
+                Object[] inputs = inputs(v, y, bias, w);
+                String what = v.op + " act=" + act + " layout=" + layout + " limit=" + limit + " " + lead;
+                Tensor fused = run1(fusedGraph(v, layout, limit, lead).replace(", layout=", ", act=" + act + ", layout="), inputs);
+                Tensor unfused = run1(unfusedGraph(v, layout, limit, lead).replaceAll("silu\\((\\w+)\\)", call), inputs);
+                assertClose(what + " vs unfused graph", lead.with(HALF), Tensors.doubles(unfused), fused, REL, ABS_UNFUSED);
+                assertTrue(maxDiff(Tensors.doubles(fused), Tensors.doubles(run1(fusedGraph(v, layout, limit, lead), inputs))) > 1e-3,
+                        what + " equals the SiLU op on this data");
+            }
+        }
+    }
+
     private static Object[] inputs(Variant v, Tensor y, Tensor bias, Tensor w) {
         List<Object> in = new ArrayList<>(List.of("y", y));
         if (v.bias) {

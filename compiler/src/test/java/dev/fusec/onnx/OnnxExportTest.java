@@ -201,10 +201,31 @@ class OnnxExportTest {
             }
             """;
 
+    private static final String GELU = """
+            graph gelus(x: f32[LEAD, 8], y: f32[LEAD, 12], b: f32[12], w: f32[LEAD, 1], g: f32[LEAD, 6], wg: f32[8, 6],
+                        wu: f32[8, 6])
+                -> (o1: f32[LEAD, 8], o2: f32[LEAD, 8], o3: f32[LEAD, 6], o4: f32[LEAD, 6], o5: f32[LEAD, 6],
+                    o6: f32[LEAD, 6], o7: f32[LEAD, 6], d1: f32[LEAD, 12], d2: f32[LEAD, 12], db2: f32[12],
+                    d3: f32[LEAD, 12], dw3: f32[LEAD, 1], d4: f32[LEAD, 12]) {
+              o1 = gelu(x)
+              o2 = gelu(x, approximate=tanh)
+              o3 = swiglu(y, act=gelu)
+              o4 = bias_swiglu(y, b, act=gelu_tanh, layout=interleaved, limit=0.5)
+              o5 = weighted_swiglu(y, w, act=gelu, layout=swapped)
+              o6 = gate_up_swiglu(x, wg, wu, act=gelu_tanh)
+              o7 = weighted_bias_swiglu(y, b, w, act=gelu, limit=0.5)
+              d1 = swiglu_back(g, y, act=gelu)
+              d2, db2 = bias_swiglu_back(g, y, b, act=gelu_tanh, layout=swapped, limit=0.5)
+              d3, dw3 = weighted_swiglu_back(g, y, w, act=gelu, layout=interleaved)
+              d4 = swiglu_back(g, y, act=gelu_tanh, layout=interleaved)
+              return o1, o2, o3, o4, o5, o6, o7, d1, d2, db2, d3, dw3, d4
+            }
+            """;
+
     static Stream<Arguments> graphs() {
         List<Arguments> out = new ArrayList<>();
         for (String lead : LEADS) {
-            for (String template : List.of(FFN, LINEAR, ELEMENTWISE, SWIGLU, GATE_UP, BACKWARD)) {
+            for (String template : List.of(FFN, LINEAR, ELEMENTWISE, SWIGLU, GATE_UP, BACKWARD, GELU)) {
                 String text = template.replace("LEAD", lead);
                 String name = text.substring(6, text.indexOf('(')) + (lead.length() > 1 ? "_3d" : "_2d");
                 out.add(Arguments.of(name, text));
@@ -253,6 +274,32 @@ class OnnxExportTest {
         byte[] linear = OnnxExporter.export(OrtAgreement.parse(LINEAR.replace("LEAD", "T")));
         assertEquals(List.of("Transpose", "MatMul", "Add", "Sigmoid", "Transpose", "MatMul", "Transpose", "MatMul"),
                 OnnxOpTypes.of(linear));
+    }
+
+    /** Gelu is opset 20; at opset 17 it is its formula, as PyTorch exports it (ORT fuses that back into one op). */
+    @Test
+    void geluIsExportedAsItsFormula() {
+        byte[] exact = OnnxExporter.export(OrtAgreement.parse("""
+                graph g(x: f32[T, 8]) -> (y: f32[T, 8]) {
+                  y = gelu(x)
+                  return y
+                }
+                """));
+        assertEquals(List.of("Div", "Erf", "Add", "Mul", "Mul"), OnnxOpTypes.of(exact));
+        byte[] tanh = OnnxExporter.export(OrtAgreement.parse("""
+                graph g(x: f32[T, 8]) -> (y: f32[T, 8]) {
+                  y = gelu(x, approximate=tanh)
+                  return y
+                }
+                """));
+        assertEquals(List.of("Mul", "Mul", "Mul", "Add", "Mul", "Tanh", "Add", "Mul", "Mul"), OnnxOpTypes.of(tanh));
+        byte[] geglu = OnnxExporter.export(OrtAgreement.parse("""
+                graph g(y: f32[T, 8]) -> (h: f32[T, 4]) {
+                  h = swiglu(y, act=gelu)
+                  return h
+                }
+                """));
+        assertEquals(List.of("Split", "Div", "Erf", "Add", "Mul", "Mul", "Mul"), OnnxOpTypes.of(geglu));
     }
 
     @Test

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.fusec.ir.Activation;
 import dev.fusec.ir.CompileError;
 import dev.fusec.ir.DType;
 import dev.fusec.ir.Dim;
@@ -13,6 +14,8 @@ import dev.fusec.ir.Graph;
 import dev.fusec.ir.Layout;
 import dev.fusec.ir.Node;
 import dev.fusec.ir.Op;
+import dev.fusec.ir.OpCode;
+import dev.fusec.ir.OpSyntax;
 import dev.fusec.ir.Param;
 import dev.fusec.ir.Shape;
 import dev.fusec.ir.ShapeInference;
@@ -32,6 +35,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The IR text front end: every op of the vocabulary with its attributes, nested operands, names,
@@ -77,7 +81,7 @@ class ParserTest {
     static final String XYZ = "x: f32[T, 8], y: f32[T, 8], z: f32[T, 8]";
 
     static Glu glu(Layout layout, double limit, boolean fp8, boolean offload) {
-        return new Glu(layout, Double.isNaN(limit) ? OptionalDouble.empty() : OptionalDouble.of(limit), fp8, offload);
+        return new Glu(Activation.SILU, layout, Double.isNaN(limit) ? OptionalDouble.empty() : OptionalDouble.of(limit), fp8, offload);
     }
 
     // ---- the unfused vocabulary ----
@@ -98,6 +102,22 @@ class ParserTest {
         assertEquals(new Op.Binary(Op.BinaryKind.MUL, "x", "x"), op(XYZ, "r = mul(x, x)"));
         assertEquals(new Op.Unary(Op.UnaryKind.SILU, "x"), op(XYZ, "r = silu(x)"));
         assertEquals(new Op.Unary(Op.UnaryKind.SIGMOID, "x"), op(XYZ, "r = sigmoid(x)"));
+    }
+
+    @Test
+    void geluInBothOfPyTorchsFormulas() {
+        assertEquals(new Op.Unary(Op.UnaryKind.GELU, "x"), op(XYZ, "r = gelu(x)"));
+        assertEquals(new Op.Unary(Op.UnaryKind.GELU, "x"), op(XYZ, "r = gelu(x, approximate=none)"));
+        assertEquals(new Op.Unary(Op.UnaryKind.GELU_TANH, "x"), op(XYZ, "r = gelu(x, approximate=tanh)"));
+        // The default is not printed; tanh is.
+        assertEquals("gelu(x)", OpSyntax.print(op(XYZ, "r = gelu(x, approximate=none)")));
+        assertEquals("gelu(x, approximate=tanh)", OpSyntax.print(op(XYZ, "r = gelu(x, approximate=tanh)")));
+        assertEquals("gelu", new Op.Unary(Op.UnaryKind.GELU_TANH, "x").opName());
+        assertError("p.fir:2:15: error: gelu: approximate must be none or tanh, got foo", source(XYZ, "r = gelu(x, approximate=foo)"));
+        assertError("p.fir:2:15: error: gelu: approximate must be none or tanh, got 1", source(XYZ, "r = gelu(x, approximate=1)"));
+        assertError("p.fir:2:15: error: gelu has no attribute 'act'; it takes approximate", source(XYZ, "r = gelu(x, act=gelu)"));
+        assertError("p.fir:2:7: error: gelu takes 1 operand(s), got 2", source(XYZ, "r = gelu(x, y)"));
+        assertError("p.fir:2:7: error: unknown op 'geglu'; did you mean 'gelu'?", source(XYZ, "r = geglu(x)"));
     }
 
     @Test
@@ -175,6 +195,78 @@ class ParserTest {
                 op(XYZ, "r = swiglu_back(x, y, fp8_input_store=true)"));
     }
 
+    /** act= on each of the eight GLU-family ops; silu is the default and is not printed. */
+    @ParameterizedTest
+    @ValueSource(strings = {"r = swiglu(x%s)", "r = bias_swiglu(x, y%s)", "r = weighted_swiglu(x, y%s)",
+        "r = weighted_bias_swiglu(x, y, z%s)", "r = gate_up_swiglu(x, y, z%s)", "r = swiglu_back(x, y%s)",
+        "a, b = bias_swiglu_back(x, y, z%s)", "a, b = weighted_swiglu_back(x, y, z%s)"})
+    void everyGluOpTakesAct(String call) {
+        Op silu = only(XYZ, call.formatted("")).op();
+        assertEquals(silu, only(XYZ, call.formatted(", act=silu")).op());
+        assertEquals(Activation.SILU, Glu.of(silu).orElseThrow().act());
+        for (Activation act : List.of(Activation.GELU, Activation.GELU_TANH)) {
+            Op op = only(XYZ, call.formatted(", layout=swapped, act=" + act)).op();
+            assertEquals(Glu.of(silu).orElseThrow().withAct(act).withLayout(Layout.SWAPPED), Glu.of(op).orElseThrow());
+            assertEquals(silu.opName(), op.opName(), "act= does not rename the op");
+            // printed first among the GLU attributes, and read back as the same op
+            String printed = OpSyntax.print(op);
+            assertTrue(printed.endsWith("act=" + act + ", layout=swapped)"), printed);
+            assertEquals(op, only(XYZ, call.substring(0, call.indexOf('=') + 2) + printed).op());
+        }
+        assertFalse(OpSyntax.print(silu).contains("act="), OpSyntax.print(silu));
+    }
+
+    @Test
+    void actErrors() {
+        assertError("p.fir:2:17: error: swiglu: act must be silu, gelu or gelu_tanh, got relu", source(XYZ, "r = swiglu(x, act=relu)"));
+        assertError("p.fir:2:17: error: swiglu: act must be silu, gelu or gelu_tanh, got tanh", source(XYZ, "r = swiglu(x, act=tanh)"));
+        assertError("p.fir:2:25: error: swiglu_back: act must be silu, gelu or gelu_tanh, got 1.5",
+                source(XYZ, "r = swiglu_back(x, y, act=1.5)"));
+        assertError("p.fir:2:24: error: gate_up has no attribute 'act'; it takes layout, transpose_b",
+                source(XYZ, "r = gate_up(x, y, z, act=gelu)"));
+        assertError("p.fir:2:27: error: swiglu: attribute 'act' given twice", source(XYZ, "r = swiglu(x, act=gelu, act=silu)"));
+    }
+
+    /**
+     * Every op code parses to an op that names that code, and prints back to itself. The sample calls
+     * are a switch without a default, so a new op code does not compile until it has one here.
+     */
+    @Test
+    void everyOpCodeParsesToItsOwnOp() {
+        for (OpCode code : OpCode.values()) {
+            String call = switch (code) {
+                case MATMUL -> "r = matmul(x, y, transpose_b=true)";
+                case LINEAR -> "r = linear(x, y, z)";
+                case ADD -> "r = add(x, y)";
+                case SUB -> "r = sub(x, y)";
+                case MUL -> "r = mul(x, y)";
+                case SILU -> "r = silu(x)";
+                case SIGMOID -> "r = sigmoid(x)";
+                case GELU -> "r = gelu(x, approximate=tanh)";
+                case CLAMP -> "r = clamp(x, min=-1.0)";
+                case SPLIT -> "a, b = split(x, parts=2, axis=-1)";
+                case CONCAT -> "r = concat(x, y, axis=-1)";
+                case RESHAPE -> "r = reshape(x, shape=[T, 2, 4])";
+                case TRANSPOSE -> "r = transpose(x, perm=[1, 0])";
+                case SWIGLU -> "r = swiglu(x, act=gelu)";
+                case BIAS_SWIGLU -> "r = bias_swiglu(x, y, act=gelu_tanh)";
+                case WEIGHTED_SWIGLU -> "r = weighted_swiglu(x, y)";
+                case WEIGHTED_BIAS_SWIGLU -> "r = weighted_bias_swiglu(x, y, z, limit=7.0)";
+                case GATE_UP -> "r = gate_up(x, y, z, layout=interleaved)";
+                case GATE_UP_SWIGLU -> "r = gate_up_swiglu(x, y, z, act=gelu_tanh)";
+                case SWIGLU_BACK -> "r = swiglu_back(x, y, act=gelu)";
+                case BIAS_SWIGLU_BACK -> "a, b = bias_swiglu_back(x, y, z, act=gelu_tanh)";
+                case WEIGHTED_SWIGLU_BACK -> "a, b = weighted_swiglu_back(x, y, z, act=gelu)";
+            };
+            Op op = only(XYZ, call).op();
+            assertEquals(code, op.opCode(), call);
+            assertEquals(code.spelling(), op.opName(), call);
+            assertTrue(OpSyntax.OP_NAMES.contains(op.opName()), call);
+            assertEquals(call.substring(call.indexOf('=') + 2), OpSyntax.print(op));
+        }
+        assertEquals(OpCode.values().length, OpSyntax.OP_NAMES.size());
+    }
+
     @Test
     void backwardOpsBindTwoResults() {
         Node n = only(XYZ, "dy, db = bias_swiglu_back(x, y, z, layout=interleaved)");
@@ -205,7 +297,7 @@ class ParserTest {
         assertError("p.fir:2:17: error: swiglu: limit must be positive, got -1.0", source(XYZ, "r = swiglu(x, limit=-1)"));
         assertError("p.fir:2:17: error: swiglu: limit must be positive, got 0.0", source(XYZ, "r = swiglu(x, limit=0)"));
         assertError("p.fir:2:20: error: matmul: transpose_b must be true or false, got 1", source(XYZ, "r = matmul(x, y, transpose_b=1)"));
-        assertError("p.fir:2:17: error: swiglu has no attribute 'transpose_b'; it takes cpu_offload_input, fp8_input_store, layout, limit",
+        assertError("p.fir:2:17: error: swiglu has no attribute 'transpose_b'; it takes act, cpu_offload_input, fp8_input_store, layout, limit",
                 source(XYZ, "r = swiglu(x, transpose_b=true)"));
         assertError("p.fir:2:15: error: silu has no attribute 'axis'; it takes none", source(XYZ, "r = silu(x, axis=0)"));
         assertError("p.fir:2:24: error: gate_up has no attribute 'limit'; it takes layout, transpose_b",

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.fusec.ir.Activation;
 import dev.fusec.ir.Glu;
 import dev.fusec.ir.Graph;
 import dev.fusec.ir.Layout;
@@ -44,7 +45,7 @@ class FusionPropertyTest {
     /** One generated graph and the facts the checks need about it. */
     record Case(int index, String text, Map<String, Long> dims, Family family, Kind kind, boolean bias, boolean weighted,
                 boolean swapped, boolean siluReturned, boolean gateReturned, boolean thirdProjection, String gateWeight,
-                String upWeight) {
+                String upWeight, Activation act) {
         boolean extraUsers() {
             return siluReturned || gateReturned;
         }
@@ -73,14 +74,15 @@ class FusionPropertyTest {
                 GRAPHS, worst, TranslationValidation.TOLERANCE, tally);
         // The generator must really reach every outcome, or the properties above prove little.
         for (String outcome : List.of("gate_up_swiglu", "gate_up_swiglu+third", "gate_up+weighted_swiglu", "swiglu", "swiglu/swapped",
-                "bias_swiglu", "weighted_swiglu", "weighted_bias_swiglu", "blocked", "mixed")) {
+                "bias_swiglu", "weighted_swiglu", "weighted_bias_swiglu", "blocked", "mixed", "act=gelu", "act=gelu_tanh",
+                "gate_up_swiglu act=gelu", "gate_up_swiglu act=gelu_tanh", "blocked gelu")) {
             assertTrue(tally.getOrDefault(outcome, 0) >= 5, "outcome " + outcome + " reached only "
                     + tally.getOrDefault(outcome, 0) + " times: " + tally);
         }
     }
 
     private static String describe(Case c) {
-        return c.family() + (c.family() == Family.PROJECTIONS ? " " + c.kind() : "") + (c.bias() ? " bias" : "")
+        return c.family() + (c.family() == Family.PROJECTIONS ? " " + c.kind() : "") + " act=" + c.act() + (c.bias() ? " bias" : "")
                 + (c.weighted() ? " weighted" : "") + (c.swapped() ? " swapped" : "") + (c.siluReturned() ? " silu-returned" : "")
                 + (c.gateReturned() ? " gate-returned" : "") + (c.thirdProjection() ? " third-projection" : "")
                 + " dims " + c.dims();
@@ -109,12 +111,13 @@ class FusionPropertyTest {
         String outcome;
         if (c.siluReturned()) {
             // silu must stay for its other user; fusing anyway would compute it twice.
+            String computed = c.act() == Activation.SILU ? "silu" : "gelu";
             assertTrue(c.kind() == Kind.MIXED || events(f.ctx(), "swiglu").stream().anyMatch(e -> !e.fired()
-                    && e.detail().contains("has other uses (it is a graph output); fusing would compute silu twice")),
+                    && e.detail().contains("has other uses (it is a graph output); fusing would compute " + computed + " twice")),
                     "no reason given: " + f.ctx().events());
             assertEquals(1, leftoverSilu);
             assertTrue(family.isEmpty());
-            outcome = "blocked";
+            outcome = c.act() == Activation.SILU ? "blocked" : "blocked gelu";
         } else if (c.family() == Family.PROJECTIONS && c.kind() == Kind.MIXED) {
             assertTrue(events(f.ctx(), "gate-up-merge").stream().anyMatch(e -> !e.fired() && e.detail().contains("transpose_b differs")),
                     "no reason given: " + f.ctx().events());
@@ -123,8 +126,15 @@ class FusionPropertyTest {
         } else {
             // Nothing blocks SwiGLU: exactly one SwiGLU-family op, no silu left.
             assertEquals(1, family.size(), "SwiGLU-family ops");
-            assertEquals(0, leftoverSilu, "silu left over");
+            assertEquals(0, leftoverSilu, "activation left over");
             Op act = family.get(0);
+            assertEquals(c.act(), Glu.of(act).orElseThrow().act(), "act= of " + act);
+            if (c.act() != Activation.SILU) {
+                tally.merge("act=" + c.act(), 1, Integer::sum);
+                if (act instanceof Op.GateUpSwiGlu) {
+                    tally.merge("gate_up_swiglu act=" + c.act(), 1, Integer::sum);
+                }
+            }
             outcome = act.opName();
             if (c.family() == Family.PROJECTIONS) {
                 Op.GateUp gu = out.nodes().stream().map(Node::op).filter(Op.GateUp.class::isInstance)
@@ -163,20 +173,17 @@ class FusionPropertyTest {
         return kind.cast(o);
     }
 
+    /** The forward GLU-family ops (every op listed). */
     private static boolean isSwiGluFamily(Op op) {
-        return op instanceof Op.SwiGlu || op instanceof Op.BiasSwiGlu || op instanceof Op.WeightedSwiGlu
-                || op instanceof Op.WeightedBiasSwiGlu || op instanceof Op.GateUpSwiGlu;
+        return switch (op) {
+            case Op.SwiGlu _, Op.BiasSwiGlu _, Op.WeightedSwiGlu _, Op.WeightedBiasSwiGlu _, Op.GateUpSwiGlu _ -> true;
+            case Op.MatMul _, Op.Linear _, Op.Binary _, Op.Unary _, Op.Clamp _, Op.Split _, Op.Concat _, Op.Reshape _,
+                 Op.Transpose _, Op.GateUp _, Op.SwiGluBack _, Op.BiasSwiGluBack _, Op.WeightedSwiGluBack _ -> false;
+        };
     }
 
     private static Glu glu(Op op) {
-        return switch (op) {
-            case Op.SwiGlu s -> s.glu();
-            case Op.BiasSwiGlu s -> s.glu();
-            case Op.WeightedSwiGlu s -> s.glu();
-            case Op.WeightedBiasSwiGlu s -> s.glu();
-            case Op.GateUpSwiGlu s -> s.glu();
-            default -> throw new IllegalArgumentException(op.opName());
-        };
+        return Glu.of(op).orElseThrow(() -> new IllegalArgumentException(op.opName() + " has no GLU attributes"));
     }
 
     /** Writes one random graph as IR text, statement by statement. */
@@ -189,6 +196,8 @@ class FusionPropertyTest {
         private final String tokens;
         private final int rank;
         private final Map<String, Long> dims = new LinkedHashMap<>();
+        /** The gating activation of this graph, half of them GELU in either formula. */
+        private Activation activation = Activation.SILU;
 
         Generator(Random rnd, int index) {
             this.rnd = rnd;
@@ -240,11 +249,19 @@ class FusionPropertyTest {
             return w;
         }
 
-        /** SiLU of {@code g} in a random spelling: a value name, or a nested expression when {@code named} is false. */
+        /**
+         * The case's activation of {@code g} in a random spelling: silu(g), x * sigmoid(x) either way
+         * round, gelu(g) with or without approximate=none, gelu(g, approximate=tanh); a value name, or a
+         * nested expression when {@code named} is false.
+         */
         private String silu(String g, boolean named) {
             int spelling = rnd.nextInt(3);
             String expr;
-            if (spelling == 0) {
+            if (activation == Activation.GELU) {
+                expr = spelling == 0 ? "gelu(" + g + ", approximate=none)" : "gelu(" + g + ")";
+            } else if (activation == Activation.GELU_TANH) {
+                expr = "gelu(" + g + ", approximate=tanh)";
+            } else if (spelling == 0) {
                 expr = "silu(" + g + ")";
             } else {
                 String sig = "sigmoid(" + g + ")";
@@ -268,6 +285,8 @@ class FusionPropertyTest {
         }
 
         Case build() {
+            int a = rnd.nextInt(6);
+            activation = a < 3 ? Activation.SILU : a < 5 ? Activation.GELU : Activation.GELU_TANH;
             long h = 4 + rnd.nextInt(21);
             long i = 2 + rnd.nextInt(19);
             Family family = rnd.nextInt(10) < 6 ? Family.PROJECTIONS : Family.SPLIT;
@@ -369,7 +388,7 @@ class FusionPropertyTest {
             text.append("  return ").append(outputs.stream().map(o -> o.substring(0, o.indexOf(':')))
                     .collect(Collectors.joining(", "))).append("\n}\n");
             return new Case(index, text.toString(), dims, family, kind, bias, weighted, swapped, siluReturned,
-                    gateReturned, third, gateWeight, upWeight);
+                    gateReturned, third, gateWeight, upWeight, activation);
         }
 
         /** When {@code emit}: {@code q = proj(x, wq)}, shaped like gate's projection, returned so it stays. */

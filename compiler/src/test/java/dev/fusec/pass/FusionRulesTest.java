@@ -605,6 +605,148 @@ class FusionRulesTest {
                 """);
     }
 
+    // ---- GeGLU: the same rules with gelu in silu's place ----
+
+    @ParameterizedTest
+    @CsvSource(delimiter = ';', value = {"gelu(gate); act=gelu", "gelu(gate, approximate=none); act=gelu",
+            "gelu(gate, approximate=tanh); act=gelu_tanh"})
+    void gegluFfnBecomesGateUpSwiGluWithAct(String spelling, String act) {
+        String source = """
+                graph g(x: f32[T, 8], w_gate: f32[8, 4], w_up: f32[8, 4], w_down: f32[4, 8]) -> (y: f32[T, 8]) {
+                  up = matmul(x, w_up)
+                  gate = matmul(x, w_gate)
+                  a = %s
+                  h = mul(up, a)
+                  y = matmul(h, w_down)
+                  return y
+                }
+                """.formatted(spelling);
+        String expected = """
+                graph g(x: f32[T, 8], w_gate: f32[8, 4], w_up: f32[8, 4], w_down: f32[4, 8]) -> (y: f32[T, 8]) {
+                  h = gate_up_swiglu(x, w_gate, w_up, %s)
+                  y = matmul(h, w_down)
+                  return y
+                }
+                """.formatted(act);
+        Fused f = assertFusesTo(spelling, source, expected);
+        assertFiredOnce(f, "activation-first", "gate-up-merge", "swiglu", "gate-up-swiglu");
+        assertTrue(events(f.ctx(), "swiglu").get(0).detail().startsWith("swiglu(gate_up, " + act + ") absorbed"),
+                events(f.ctx(), "swiglu").toString());
+        assertTrue(events(f.ctx(), "gate-up-swiglu").get(0).detail().startsWith("gate_up_swiglu(x, w_gate, w_up, " + act + ") absorbed"));
+        // The activation matters: the SiLU or the other GELU would be caught.
+        for (String other : List.of("act=gelu_tanh", "act=gelu")) {
+            if (!other.equals(act)) {
+                Graph wrong = parse(expected.replace(act, other));
+                assertTrue(worstRelativeDifference(parse(source), wrong, inputs(wrong, DIMS, 1, 3)) > 1e-4, other + " for " + act);
+            }
+        }
+        Graph silu = parse(expected.replace(", " + act, ""));
+        assertTrue(worstRelativeDifference(parse(source), silu, inputs(silu, DIMS, 1, 1)) > 0.01, "silu for " + act);
+    }
+
+    @Test
+    void t5GatedGeluWithLinearWeights() {
+        // T5 v1.1's T5DenseGatedActDense: wo(gelu_new(wi_0(x)) * wi_1(x)), nn.Linear weights [out, in].
+        Fused f = assertFusesTo("t5 gated-gelu", """
+                graph t5(x: f32[T, 8], wi_0: f32[4, 8], wi_1: f32[4, 8], wo: f32[8, 4]) -> (y: f32[T, 8]) {
+                  h = mul(gelu(linear(x, wi_0), approximate=tanh), linear(x, wi_1))
+                  y = linear(h, wo)
+                  return y
+                }
+                """, """
+                graph t5(x: f32[T, 8], wi_0: f32[4, 8], wi_1: f32[4, 8], wo: f32[8, 4]) -> (y: f32[T, 8]) {
+                  h = gate_up_swiglu(x, wi_0, wi_1, transpose_b=true, act=gelu_tanh)
+                  y = matmul(h, wo, transpose_b=true)
+                  return y
+                }
+                """);
+        assertEquals(3, f.ctx().hits().get("linear-to-matmul"));
+    }
+
+    @Test
+    void gegluOverASplitInEverySpelling() {
+        assertFusesTo("bias geglu, second half gated", """
+                graph g(y: f32[S, B, 8], b: f32[8]) -> (h: f32[S, B, 4]) {
+                  z1, z2 = split(add(b, y), parts=2, axis=-1)
+                  h = mul(z1, gelu(z2))
+                  return h
+                }
+                """, """
+                graph g(y: f32[S, B, 8], b: f32[8]) -> (h: f32[S, B, 4]) {
+                  h = bias_swiglu(y, b, act=gelu, layout=swapped)
+                  return h
+                }
+                """);
+        assertFusesTo("weighted geglu, tanh form", """
+                graph g(y: f32[T, 8], w: f32[T, 1]) -> (out: f32[T, 4]) {
+                  g1, u1 = split(y, sizes=[4, 4], axis=1)
+                  out = mul(w, mul(gelu(g1, approximate=tanh), u1))
+                  return out
+                }
+                """, """
+                graph g(y: f32[T, 8], w: f32[T, 1]) -> (out: f32[T, 4]) {
+                  out = weighted_swiglu(y, w, act=gelu_tanh)
+                  return out
+                }
+                """);
+        assertFusesTo("interleaved geglu", """
+                graph g(y: f32[T, 8]) -> (out: f32[T, 4]) {
+                  p = reshape(y, shape=[T, 4, 2])
+                  a, b = split(p, parts=2, axis=-1)
+                  out = mul(gelu(reshape(a, shape=[T, 4])), reshape(b, shape=[T, 4]))
+                  return out
+                }
+                """, """
+                graph g(y: f32[T, 8]) -> (out: f32[T, 4]) {
+                  out = swiglu(y, act=gelu, layout=interleaved)
+                  return out
+                }
+                """);
+        String clamped = CLAMPED.replace("silu(gc)", "gelu(gc, approximate=tanh)");
+        assertClampsBind(clamped);
+        assertFusesTo("clamped geglu", clamped, """
+                graph g(y: f32[T, 8]) -> (h: f32[T, 4]) {
+                  h = swiglu(y, act=gelu_tanh, limit=7.0)
+                  return h
+                }
+                """, BIG);
+    }
+
+    @Test
+    void geluAlsoReturnedBlocksGeGlu() {
+        assertNotFired("gelu returned", """
+                graph g(x: f32[T, 8], w_gate: f32[8, 4], w_up: f32[8, 4]) -> (h: f32[T, 4], act: f32[T, 4]) {
+                  gate = matmul(x, w_gate)
+                  up = matmul(x, w_up)
+                  act = gelu(gate, approximate=tanh)
+                  h = mul(act, up)
+                  return h, act
+                }
+                """, "swiglu", "'act' has other uses (it is a graph output); fusing would compute gelu twice");
+        Fused f = assertNotFired("gelu of no split", """
+                graph g(x: f32[T, 4], u: f32[T, 4]) -> (h: f32[T, 4]) {
+                  h = mul(gelu(x, approximate=tanh), u)
+                  return h
+                }
+                """, "swiglu", "gelu(x, approximate=tanh) * u: operands are not two halves of one split on the last axis");
+        assertEquals(List.of("gelu", "mul"), TranslationValidation.opNames(f.graph()));
+    }
+
+    @Test
+    void sigmoidGatesNoGlu() {
+        // GLU proper (a * sigmoid(b)) is no SwiGLU-family op: nothing fires, nothing changes.
+        Graph g = parse("""
+                graph g(y: f32[T, 8]) -> (h: f32[T, 4]) {
+                  a, b = split(y, parts=2, axis=-1)
+                  h = mul(sigmoid(a), b)
+                  return h
+                }
+                """);
+        Fused f = fuse(g);
+        assertEquals(List.of("split", "sigmoid", "mul"), TranslationValidation.opNames(f.graph()));
+        assertTrue(events(f.ctx(), "swiglu").isEmpty(), f.ctx().events().toString());
+    }
+
     // ---- near misses: the rule does not fire, and says why ----
 
     @Test

@@ -120,18 +120,23 @@ final class TranslationValidation {
         return g.nodes().stream().map(Node::op).mapToInt(counted).sum();
     }
 
-    /** Matmul work in single matmuls: gate_up and gate_up_swiglu do two. */
+    /** Matmul work in single matmuls: gate_up and gate_up_swiglu do two. Every op is listed. */
     static int matmulWork(Op op) {
         return switch (op) {
             case Op.MatMul m -> 1;
             case Op.Linear l -> 1;
             case Op.GateUp g -> 2;
             case Op.GateUpSwiGlu g -> 2;
-            default -> 0;
+            case Op.Binary _, Op.Unary _, Op.Clamp _, Op.Split _, Op.Concat _, Op.Reshape _, Op.Transpose _, Op.SwiGlu _,
+                 Op.BiasSwiGlu _, Op.WeightedSwiGlu _, Op.WeightedBiasSwiGlu _, Op.SwiGluBack _, Op.BiasSwiGluBack _,
+                 Op.WeightedSwiGluBack _ -> 0;
         };
     }
 
-    /** SiLU evaluations: silu, sigmoid (x * sigmoid(x) is one) and every SwiGLU-family op. */
+    /**
+     * Activation evaluations: silu, sigmoid (x * sigmoid(x) is one), gelu, and every forward GLU-family
+     * op. Every op is listed.
+     */
     static int siluWork(Op op) {
         return switch (op) {
             case Op.Unary u -> 1;
@@ -140,7 +145,8 @@ final class TranslationValidation {
             case Op.WeightedSwiGlu s -> 1;
             case Op.WeightedBiasSwiGlu s -> 1;
             case Op.GateUpSwiGlu s -> 1;
-            default -> 0;
+            case Op.MatMul _, Op.Linear _, Op.Binary _, Op.Clamp _, Op.Split _, Op.Concat _, Op.Reshape _, Op.Transpose _,
+                 Op.GateUp _, Op.SwiGluBack _, Op.BiasSwiGluBack _, Op.WeightedSwiGluBack _ -> 0;
         };
     }
 

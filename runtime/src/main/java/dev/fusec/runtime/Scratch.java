@@ -11,7 +11,7 @@ import java.util.Arrays;
  *
  * <p>A buffer is valid until the same thread asks for it again: a kernel takes it at the start of
  * a call and is done with it when the call returns. Sums, rows and strided copies are separate
- * buffers, so a thread can hold one of each: the thread that calls a matmul holds its strided copy
+ * buffers (and derivatives a fourth), so a thread can hold one of each: the thread that calls a matmul holds its strided copy
  * of A for the whole call while, as one of the workers, it takes rows for gate-up's up tile.
  */
 public final class Scratch {
@@ -20,6 +20,7 @@ public final class Scratch {
     private static final ThreadLocal<float[]> SUMS = new ThreadLocal<>();
     private static final ThreadLocal<float[]> ROWS = new ThreadLocal<>();
     private static final ThreadLocal<float[]> STRIDED = new ThreadLocal<>();
+    private static final ThreadLocal<float[]> DERIVATIVES = new ThreadLocal<>();
 
     /** At least {@code n} floats, the first {@code n} zero: for sums a call accumulates. */
     public static float[] zeroed(int n) {
@@ -31,6 +32,14 @@ public final class Scratch {
     /** At least {@code n} floats of no particular value: for rows a call writes before it reads them. */
     public static float[] rows(int n) {
         return atLeast(ROWS, n);
+    }
+
+    /**
+     * At least {@code n} floats of no particular value, for a row of activation derivatives a GELU
+     * backward kernel computes before the row's step (beside the row of fp8-rounded input in {@link #rows}).
+     */
+    public static float[] derivatives(int n) {
+        return atLeast(DERIVATIVES, n);
     }
 
     /** At least {@code n} floats of no particular value, for {@link Packing#strideRows}'s copy. */

@@ -2,12 +2,14 @@ package dev.fusec.runtime;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Vector exp, sigmoid and SiLU for generated kernels (and e4m3 rounding, for backward ops that read
- * an input saved in fp8). exp is a range reduction and a degree-6 polynomial in FMAs, within two
+ * Vector exp, sigmoid, SiLU and GELU (both of PyTorch's formulas, with their derivatives) for
+ * generated kernels, with scalar twins of GELU for their tails (and e4m3 rounding, for backward ops
+ * that read an input saved in fp8). exp is a range reduction and a degree-6 polynomial in FMAs, within two
  * float ulps of the true exp (tested against {@link Math#exp} wherever the result is a normal
  * float). Not {@code lanewise(EXP)}: the JDK's SVML exp is accurate to 1 ulp but
  * costs a third more per vector here (AVX-512, measured in a SwiGLU loop), and SiLU is what bounds
@@ -49,6 +51,180 @@ public final class VectorMath {
      */
     public static FloatVector silu(FloatVector x) {
         return x.div(expInRange(clampBits(x.neg())).add(1f));
+    }
+
+    // ---- GELU ----
+    //
+    // Exact GELU is x * Phi(x), Phi the normal CDF, Phi(x) = erfc(-x / sqrt 2) / 2. Java has no erf, and
+    // 1 + erf(x / sqrt 2) loses everything to cancellation for negative x, so Phi is computed from the
+    // tail q(x) = erfc(|x| / sqrt 2) / 2 = exp(-x^2 / 2) * G(|x| / sqrt 2) / 2, G(z) = exp(z^2) erfc(z)
+    // (smooth, 1 at 0, ~ 1 / (z sqrt pi) for large z): Phi = q for x < 0 and 1 - q for x >= 0, no
+    // cancellation on either side. G(z) / 2 = t * R(u) with t = 1 / (1 + z / 2) and u = 1 - t = t z / 2
+    // (u, not t, so that the rounding of 1 + z / 2 does not reach R near z = 0, where R is steepest in
+    // t), R of degree 8 fitted (least squares reweighted towards minimax) to the relative error of G
+    // over z in [0, 9.5]: 4.2e-8, under a float ulp. exp(-x^2 / 2) must not see the rounding of x^2
+    // (at x = -10 that alone is 25 ulps of the result): -x^2 / 2 = h + l exactly (l from an FMA), and
+    // exp(h) is multiplied by 1 + l. exp's clamp at -86 is reached at |x| = 13.115; from x < -13.15
+    // gelu is -0 (the sign of x * Phi(x), the limit at -inf, where x * 0 would be NaN); between the
+    // two, where |gelu| < 2.4e-38 and |gelu'| < 2.5e-37, each is within that much of the truth. VectorGeluTest (compiler module) measures the error
+    // against a double erfc, in float ulps where the result is a normal float. The tanh form is
+    // x * sigmoid(2u), 2u = 2 sqrt(2 / pi) (x + 0.044715 x^3), equal to 0.5 x (1 + tanh u) without its
+    // cancellation; its relative error grows with |2u| as any float evaluation of u does (the
+    // rounding of 2u, times |2u| (1 - sigmoid(2u))), and where sigmoid's exp clamps (2u < -88.72283,
+    // x < -10.06, |result| < 3e-38) the result is -0.
+    //
+    // Each GELU here is some 16,000 of C2's parser nodes (exp alone is 11,000), near the 18,000 after
+    // which C2 inlines no more (NodeCountInliningCutoff): a kernel calls at most one of them in a
+    // method, with little else beside it (see SwiGluKernels).
+
+    /** The coefficients of R, constant term first: see above. */
+    private static final float P0 = 0.49999997f, P1 = -0.6283752f, P2 = 0.24311496f, P3 = 0.10742411f, P4 = -0.059414294f,
+            P5 = -0.011766083f, P6 = -0.07420699f, P7 = 0.09371299f, P8 = -0.029445654f;
+    /** 1 / sqrt(2 pi): exp(-x^2 / 2) times this is the normal density. */
+    private static final float PDF = 0.3989423f;
+    /** 1 / sqrt 8: |x| times this is z / 2. */
+    private static final float HALF_SQRT_HALF = 0.35355338f;
+    /** 2 sqrt(2 / pi) and 0.044715: 2u = A x (1 + C x^2), its derivative A (1 + 3 C x^2). */
+    private static final float A = 1.5957692f;
+    private static final float C = 0.044715f;
+    /** Below GELU_LOW gelu and gelu' are -0; above GELU_HIGH x is taken as GELU_HIGH in Phi; below TANH_LOW (2u) the tanh form's are -0. */
+    private static final float GELU_LOW = -13.15f;
+    private static final float GELU_HIGH = 13.15f;
+    private static final float TANH_LOW = -88.72283f;
+
+    /** exp(-x^2 / 2), the rounding of x^2 corrected (see above). */
+    private static FloatVector gaussian(FloatVector x) {
+        FloatVector m = x.mul(-0.5f);
+        FloatVector h = x.mul(m);
+        FloatVector l = x.fma(m, h.neg());
+        FloatVector e = expInRange(h.blend(-86f, h.lt(-86f)));
+        return e.fma(l, e);
+    }
+
+    /** G(|x| / sqrt 2) / 2 = t * R(u), z / 2 = |x| / sqrt 8, t = 1 / (1 + z / 2), u = t z / 2. */
+    private static FloatVector tail(FloatVector x) {
+        VectorSpecies<Float> s = x.species();
+        FloatVector a = x.abs().mul(HALF_SQRT_HALF);
+        FloatVector t = FloatVector.broadcast(s, 1f).div(a.add(1f));
+        FloatVector u = a.mul(t);
+        FloatVector p = FloatVector.broadcast(s, P8);
+        p = p.fma(u, FloatVector.broadcast(s, P7));
+        p = p.fma(u, FloatVector.broadcast(s, P6));
+        p = p.fma(u, FloatVector.broadcast(s, P5));
+        p = p.fma(u, FloatVector.broadcast(s, P4));
+        p = p.fma(u, FloatVector.broadcast(s, P3));
+        p = p.fma(u, FloatVector.broadcast(s, P2));
+        p = p.fma(u, FloatVector.broadcast(s, P1));
+        p = p.fma(u, FloatVector.broadcast(s, P0));
+        return p.mul(t);
+    }
+
+    /** GELU, x * Phi(x) (PyTorch approximate='none'): -0 at -inf, +inf at +inf, NaN for NaN. */
+    public static FloatVector gelu(FloatVector x) {
+        FloatVector xc = x.min(GELU_HIGH);
+        // w = x q: from x <= 0 the result (-0 at -0, as x * Phi(x)), from x > 0 what x * Phi = x - x q lacks.
+        FloatVector w = xc.mul(gaussian(xc)).mul(tail(xc));
+        FloatVector r = x.sub(w).blend(w, x.compare(VectorOperators.LE, 0f));
+        return r.blend(-0f, x.lt(GELU_LOW));
+    }
+
+    /** d/dx gelu(x) = Phi(x) + x phi(x): -0 at -inf, 1 at +inf, NaN for NaN. */
+    public static FloatVector geluGrad(FloatVector x) {
+        FloatVector xc = x.min(GELU_HIGH);
+        VectorMask<Float> negative = x.lt(0f);
+        FloatVector p = tail(xc);
+        // x < 0: q + x phi = g (P + x PDF); x >= 0: 1 - q + x phi = 1 + g (x PDF - P), g the gaussian.
+        FloatVector core = gaussian(xc).mul(xc.fma(FloatVector.broadcast(x.species(), PDF), p.neg().blend(p, negative)));
+        return core.add(1f).blend(core, negative).blend(-0f, x.lt(GELU_LOW));
+    }
+
+    /** 2 u = 2 sqrt(2 / pi) (x + 0.044715 x^3), the argument of the tanh form's sigmoid. */
+    private static FloatVector tanhArgument(FloatVector x) {
+        return x.mul(x).fma(C, 1f).mul(x).mul(A);
+    }
+
+    /** GELU's tanh form, x * sigmoid(2u) = 0.5 x (1 + tanh u) (approximate='tanh'): -0 at -inf, +inf at +inf. */
+    public static FloatVector geluTanh(FloatVector x) {
+        FloatVector t = tanhArgument(x);
+        return x.mul(sigmoid(t)).blend(-0f, t.lt(TANH_LOW));
+    }
+
+    /**
+     * d/dx of the tanh form: s (1 + (1 - s) x (2 u)'), s = sigmoid(2 u), (2 u)' = A (1 + 3 C x^2); x
+     * is taken as at most 10 there (s is 1 in float from x = 10, and x (2 u)' would overflow first).
+     */
+    public static FloatVector geluTanhGrad(FloatVector x) {
+        FloatVector xc = x.min(10f);
+        FloatVector t = tanhArgument(xc);
+        FloatVector s = sigmoid(t);
+        FloatVector slope = xc.mul(xc).fma(3f * C, 1f).mul(A).mul(xc);
+        FloatVector r = s.neg().add(1f).mul(slope).fma(s, s);
+        return r.blend(-0f, t.lt(TANH_LOW));
+    }
+
+    // Scalar twins for kernels' tails: the same steps in float, with Math.exp for the vector exp.
+
+    private static float gaussian(float x) {
+        float m = x * -0.5f;
+        float h = x * m;
+        float l = Math.fma(x, m, -h);
+        float e = (float) Math.exp(Math.max(h, -86f));
+        return Math.fma(e, l, e);
+    }
+
+    private static float tail(float x) {
+        float a = Math.abs(x) * HALF_SQRT_HALF;
+        float t = 1f / (a + 1f);
+        float u = a * t;
+        float p = P8;
+        p = Math.fma(p, u, P7);
+        p = Math.fma(p, u, P6);
+        p = Math.fma(p, u, P5);
+        p = Math.fma(p, u, P4);
+        p = Math.fma(p, u, P3);
+        p = Math.fma(p, u, P2);
+        p = Math.fma(p, u, P1);
+        p = Math.fma(p, u, P0);
+        return p * t;
+    }
+
+    /** {@link #gelu(FloatVector)} of one float. */
+    public static float gelu(float x) {
+        if (x < GELU_LOW) {
+            return -0f;
+        }
+        float xc = Math.min(x, GELU_HIGH);
+        float w = xc * gaussian(xc) * tail(xc);
+        return x <= 0f ? w : x - w;
+    }
+
+    /** {@link #geluGrad(FloatVector)} of one float. */
+    public static float geluGrad(float x) {
+        if (x < GELU_LOW) {
+            return -0f;
+        }
+        float xc = Math.min(x, GELU_HIGH);
+        float p = tail(xc);
+        float core = gaussian(xc) * Math.fma(xc, PDF, x < 0f ? p : -p);
+        return x < 0f ? core : core + 1f;
+    }
+
+    /** {@link #geluTanh(FloatVector)} of one float. */
+    public static float geluTanh(float x) {
+        float t = Math.fma(x * x, C, 1f) * x * A;
+        return t < TANH_LOW ? -0f : x * (1f / (1f + (float) Math.exp(-t)));
+    }
+
+    /** {@link #geluTanhGrad(FloatVector)} of one float. */
+    public static float geluTanhGrad(float x) {
+        float xc = Math.min(x, 10f);
+        float t = Math.fma(xc * xc, C, 1f) * xc * A;
+        if (t < TANH_LOW) {
+            return -0f;
+        }
+        float s = 1f / (1f + (float) Math.exp(-t));
+        float slope = Math.fma(xc * xc, 3f * C, 1f) * A * xc;
+        return Math.fma((1f - s) * slope, s, s);
     }
 
     /**

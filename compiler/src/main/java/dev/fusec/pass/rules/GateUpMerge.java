@@ -14,7 +14,8 @@ import java.util.Optional;
 /**
  * Horizontal fusion: two matmuls reading the same x become one matmul over the concatenated weight,
  * gate = x @ w_g, up = x @ w_u -> gate, up = split(gate_up(x, w_g, w_u), 2, -1).
- * The matmul whose result is SiLU-gated is the gate; the split keeps both names, so users are untouched.
+ * The matmul whose result is gated (by silu, or gelu in either formula) is the gate; the split keeps
+ * both names, so users are untouched.
  * Side conditions: same x, same weight layout, shape and dtype, distinct weights, and neither weight
  * computed from the other matmul or after the first one (so nothing is reordered).
  */
@@ -88,10 +89,10 @@ public final class GateUpMerge implements Rule {
                 merged + " = " + dev.fusec.ir.OpSyntax.print(gu.op()) + " absorbed " + Site.describe(absorbed));
     }
 
-    /** Whether {@code gate}'s result feeds a silu whose result is multiplied by {@code up}'s. */
+    /** Whether {@code gate}'s result feeds a gating activation whose result is multiplied by {@code up}'s. */
     private static boolean gated(Site s, Node gate, Node up) {
         for (Node silu : s.users(gate.result())) {
-            if (silu.op() instanceof Op.Unary un && un.kind() == Op.UnaryKind.SILU) {
+            if (silu.op() instanceof Op.Unary un && un.kind().activation().isPresent()) {
                 for (Node mul : s.users(silu.result())) {
                     if (mul.op() instanceof Op.Binary b && b.kind() == Op.BinaryKind.MUL && b.operands().contains(up.result())) {
                         return true;

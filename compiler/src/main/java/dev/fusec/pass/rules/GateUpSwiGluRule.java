@@ -11,8 +11,9 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Epilogue fusion: swiglu(gate_up(x, w_g, w_u)) -> gate_up_swiglu(x, w_g, w_u). The kernel applies
- * SwiGLU to the matmul's accumulators, so gate and up are never stored. A swapped SwiGLU over a
+ * Epilogue fusion: swiglu(gate_up(x, w_g, w_u)) -> gate_up_swiglu(x, w_g, w_u), act= kept (GeGLU
+ * fuses as SwiGLU does). The kernel applies the GLU to the matmul's accumulators, so gate and up are
+ * never stored. A swapped SwiGLU over a
  * halves gate_up swaps the weights; biased and weighted SwiGLUs stay unfused (the fused op has no
  * bias or per-token weight), and the explanation says so.
  */
@@ -28,7 +29,9 @@ public final class GateUpSwiGluRule implements Rule {
             case Op.BiasSwiGlu sw -> sw.y();
             case Op.WeightedSwiGlu sw -> sw.y();
             case Op.WeightedBiasSwiGlu sw -> sw.y();
-            default -> null;
+            case Op.MatMul _, Op.Linear _, Op.Binary _, Op.Unary _, Op.Clamp _, Op.Split _, Op.Concat _, Op.Reshape _,
+                 Op.Transpose _, Op.GateUp _, Op.GateUpSwiGlu _, Op.SwiGluBack _, Op.BiasSwiGluBack _,
+                 Op.WeightedSwiGluBack _ -> null;
         };
         if (input == null) {
             return Match.NOT_APPLICABLE;
@@ -37,10 +40,19 @@ public final class GateUpSwiGluRule implements Rule {
         if (gu.isEmpty()) {
             return Match.NOT_APPLICABLE;
         }
-        if (!(s.op() instanceof Op.SwiGlu sw)) {
-            return Match.fail("gate_up_swiglu has no " + (s.op() instanceof Op.WeightedSwiGlu ? "per-token weight" : "bias")
-                    + " operand; " + s.op().opName() + " stays after gate_up");
+        // The fused op has neither bias nor per-token weight: only plain swiglu fuses (every op listed).
+        String lacking = switch (s.op()) {
+            case Op.SwiGlu _ -> null;
+            case Op.BiasSwiGlu _, Op.WeightedBiasSwiGlu _ -> "bias";
+            case Op.WeightedSwiGlu _ -> "per-token weight";
+            case Op.MatMul _, Op.Linear _, Op.Binary _, Op.Unary _, Op.Clamp _, Op.Split _, Op.Concat _, Op.Reshape _,
+                 Op.Transpose _, Op.GateUp _, Op.GateUpSwiGlu _, Op.SwiGluBack _, Op.BiasSwiGluBack _,
+                 Op.WeightedSwiGluBack _ -> null;
+        };
+        if (lacking != null) {
+            return Match.fail("gate_up_swiglu has no " + lacking + " operand; " + s.op().opName() + " stays after gate_up");
         }
+        Op.SwiGlu sw = (Op.SwiGlu) s.op();
         Op.GateUp g = gu.get().op();
         Layout produced = g.layout();
         Layout read = sw.glu().layout();
@@ -59,7 +71,7 @@ public final class GateUpSwiGluRule implements Rule {
         if (busy.isPresent()) {
             return Match.fail(busy.get() + "; gate and up must be stored for it");
         }
-        Glu glu = new Glu(Layout.HALVES, sw.glu().limit(), sw.glu().fp8InputStore(), sw.glu().cpuOffloadInput());
+        Glu glu = sw.glu().withLayout(Layout.HALVES);
         List<Node> absorbed = List.of(gu.get().node(), s.node());
         Node fused = new Node(s.node().results(), new Op.GateUpSwiGlu(g.x(), wGate, wUp, g.transposeB(), glu),
                 s.node().pos(), Site.provenance(absorbed));

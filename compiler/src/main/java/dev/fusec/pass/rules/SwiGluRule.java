@@ -1,5 +1,6 @@
 package dev.fusec.pass.rules;
 
+import dev.fusec.ir.Activation;
 import dev.fusec.ir.Dim;
 import dev.fusec.ir.Glu;
 import dev.fusec.ir.Layout;
@@ -15,13 +16,14 @@ import java.util.Optional;
 import java.util.OptionalDouble;
 
 /**
- * mul(silu(split(y).0), split(y).1) -> swiglu(y), and its spellings: the second half gated
+ * mul(silu(split(y).0), split(y).1) -> swiglu(y) (with gelu in silu's place, GeGLU: swiglu(y, act=gelu),
+ * or act=gelu_tanh for gelu(x, approximate=tanh)), and its spellings: the second half gated
  * ({@code layout=swapped}), gate and up interleaved through {@code reshape [..., I, 2]} + split
  * ({@code layout=interleaved}), and gate/up clamped at a limit ({@code limit=}).
  */
 public final class SwiGluRule implements Rule {
     public String name() { return "swiglu"; }
-    public String algebra() { return "mul(silu(split(y).0), split(y).1) -> swiglu(y)"; }
+    public String algebra() { return "mul(act(split(y).0), split(y).1) -> swiglu(y, act=act)   (act: silu, gelu, gelu_tanh)"; }
     public Class<? extends Op> root() { return Op.Binary.class; }
 
     /**
@@ -40,17 +42,19 @@ public final class SwiGluRule implements Rule {
         for (int side = 0; side < 2; side++) {
             String act = side == 0 ? mul.a() : mul.b();
             String other = side == 0 ? mul.b() : mul.a();
-            var silu = s.producer(act, Op.Unary.class).filter(p -> p.op().kind() == Op.UnaryKind.SILU);
-            if (silu.isEmpty()) {
+            var silu = s.producer(act, Op.Unary.class);
+            Optional<Activation> activation = silu.flatMap(p -> p.op().kind().activation());
+            if (activation.isEmpty()) {
                 continue;
             }
             Optional<Half> gate = trace(s, silu.get().op().x());
             Optional<Half> up = trace(s, other);
             if (gate.isEmpty() || up.isEmpty()) {
-                reason = "silu(" + silu.get().op().x() + ") * " + other + ": operands are not two halves of one split on the last axis";
+                reason = dev.fusec.ir.OpSyntax.print(silu.get().op()) + " * " + other
+                        + ": operands are not two halves of one split on the last axis";
                 continue;
             }
-            Match m = fuse(s, silu.get().node(), gate.get(), up.get());
+            Match m = fuse(s, silu.get().node(), activation.get(), gate.get(), up.get());
             if (m instanceof Match.Fired) {
                 return m;
             }
@@ -59,7 +63,7 @@ public final class SwiGluRule implements Rule {
         return reason == null ? Match.NOT_APPLICABLE : Match.fail(reason);
     }
 
-    private Match fuse(Site s, Node siluNode, Half gate, Half up) {
+    private Match fuse(Site s, Node siluNode, Activation activation, Half gate, Half up) {
         if (gate.split() != up.split() || gate.index() == up.index()) {
             return Match.fail("gate and up do not come from the two halves of one split");
         }
@@ -98,7 +102,7 @@ public final class SwiGluRule implements Rule {
         // Computation that would be repeated if it stayed alive: silu and the clamps.
         Optional<String> busy = s.otherUses(siluNode.result(), s.node());
         if (busy.isPresent()) {
-            return Match.fail(busy.get() + "; fusing would compute silu twice");
+            return Match.fail(busy.get() + "; fusing would compute " + siluNode.op().opName() + " twice");
         }
         // A clamp stays alive if it, or any chain node between it and silu/mul, has another user.
         for (Half h : List.of(gate, up)) {
@@ -123,7 +127,7 @@ public final class SwiGluRule implements Rule {
         unique.add(siluNode);
         unique.add(s.node());
         List<Node> absorbed = List.copyOf(unique);
-        Glu glu = new Glu(layout, limit, false, false);
+        Glu glu = new Glu(activation, layout, limit, false, false);
         Node fused = new Node(s.node().results(), new Op.SwiGlu(gate.y(), glu), s.node().pos(), Site.provenance(absorbed));
         Node[] fusedNodes = absorbed.toArray(Node[]::new);
         String kept = gate.split().results().stream().anyMatch(r -> s.otherUses(r, fusedNodes).isPresent())

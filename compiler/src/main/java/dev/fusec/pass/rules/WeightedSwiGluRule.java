@@ -28,8 +28,9 @@ public final class WeightedSwiGluRule implements Rule {
         for (int side = 0; side < 2; side++) {
             String act = side == 0 ? mul.a() : mul.b();
             String w = side == 0 ? mul.b() : mul.a();
-            Optional<Node> def = s.definingNode(act).filter(n -> n.op() instanceof Op.SwiGlu || n.op() instanceof Op.BiasSwiGlu);
-            if (def.isEmpty()) {
+            Optional<Node> def = s.definingNode(act);
+            Optional<Op> fusedOp = def.flatMap(d -> weighted(d.op(), w));
+            if (fusedOp.isEmpty()) {
                 continue;
             }
             Shape out = s.type(act).shape();
@@ -41,16 +42,22 @@ public final class WeightedSwiGluRule implements Rule {
             if (busy.isPresent()) {
                 return Match.fail(busy.get() + "; the unweighted activation must stay");
             }
-            Op fusedOp = switch (def.get().op()) {
-                case Op.SwiGlu sw -> new Op.WeightedSwiGlu(sw.y(), w, sw.glu());
-                case Op.BiasSwiGlu bs -> new Op.WeightedBiasSwiGlu(bs.y(), bs.bias(), w, bs.glu());
-                default -> throw new IllegalStateException();
-            };
             List<Node> absorbed = List.of(def.get(), s.node());
-            Node fused = new Node(s.node().results(), fusedOp, s.node().pos(), Site.provenance(absorbed));
+            Node fused = new Node(s.node().results(), fusedOp.get(), s.node().pos(), Site.provenance(absorbed));
             return new Match.Fired(List.of(s.node()), List.of(fused), absorbed,
-                    dev.fusec.ir.OpSyntax.print(fusedOp) + " absorbed " + Site.describe(absorbed));
+                    dev.fusec.ir.OpSyntax.print(fusedOp.get()) + " absorbed " + Site.describe(absorbed));
         }
         return Match.NOT_APPLICABLE;
+    }
+
+    /** {@code op} with a per-token weight {@code w}, for the ops that have a weighted form; every op listed. */
+    private static Optional<Op> weighted(Op op, String w) {
+        return switch (op) {
+            case Op.SwiGlu sw -> Optional.of(new Op.WeightedSwiGlu(sw.y(), w, sw.glu()));
+            case Op.BiasSwiGlu bs -> Optional.of(new Op.WeightedBiasSwiGlu(bs.y(), bs.bias(), w, bs.glu()));
+            case Op.MatMul _, Op.Linear _, Op.Binary _, Op.Unary _, Op.Clamp _, Op.Split _, Op.Concat _, Op.Reshape _,
+                 Op.Transpose _, Op.WeightedSwiGlu _, Op.WeightedBiasSwiGlu _, Op.GateUp _, Op.GateUpSwiGlu _,
+                 Op.SwiGluBack _, Op.BiasSwiGluBack _, Op.WeightedSwiGluBack _ -> Optional.empty();
+        };
     }
 }
