@@ -89,7 +89,7 @@ final class JitDirectives {
                 reason = "cannot add compiler directives: " + e;
             }
         }
-        warn.accept("fusec: warning: generated kernels may run 10-20x slower (" + reason + "); add these JVM options: "
+        warn.accept("fusec: warning: generated kernels may run much slower (" + reason + "); add these JVM options: "
                 + String.join(" ", missing));
         return Outcome.WARNED;
     }
