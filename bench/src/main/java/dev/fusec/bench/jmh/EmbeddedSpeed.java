@@ -22,10 +22,14 @@ import java.util.Locale;
 public final class EmbeddedSpeed {
     private EmbeddedSpeed() {}
 
-    /** Warm-up: at least this long, then until the JIT compiled nothing for {@link #QUIET_MS}, at most {@link #WARMUP_LIMIT_MS}. */
-    private static final long WARMUP_MIN_MS = 3000;
+    /**
+     * Warm-up: at least this long ({@code -Dwarmup.ms=N} for longer: in a JVM without the warm-up options
+     * a kernel's entry point is still C1 code after a thousand decode steps, C2's after some 5,000), then
+     * until the JIT compiled nothing for {@link #QUIET_MS}, at most {@link #WARMUP_LIMIT_MS} past the minimum.
+     */
+    private static final long WARMUP_MIN_MS = Long.getLong("warmup.ms", 3000);
     private static final long QUIET_MS = 500;
-    private static final long WARMUP_LIMIT_MS = 15000;
+    private static final long WARMUP_LIMIT_MS = WARMUP_MIN_MS + 12000;
     /** Timed runs: this many, or fewer when they take longer than {@link #TIMED_LIMIT_MS} (10 at least). */
     private static final int TIMED_RUNS = 200;
     private static final long TIMED_LIMIT_MS = 3000;
