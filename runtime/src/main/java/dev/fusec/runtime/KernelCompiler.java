@@ -24,7 +24,8 @@ import javax.tools.ToolProvider;
 
 /**
  * Turns generated kernel sources into running kernels: one in-process javac task for all kernels of
- * a graph (or a cache hit that skips javac), then each class defined as a hidden class.
+ * a graph (or a cache hit that skips javac), then each class defined as a hidden class. The first
+ * load gives C2 fusec's directives where the JVM lacks its options ({@link JitDirectives}).
  */
 public final class KernelCompiler {
     private KernelCompiler() {}
@@ -42,6 +43,8 @@ public final class KernelCompiler {
 
     /** {@code readCache} false: compile even if an entry exists, and replace it. */
     private static Loaded load(List<KernelSource> sources, String species, KernelCache cache, boolean readCache) {
+        // Before any kernel can get hot: in a JVM started without jvm-options.txt, C2 must see the directives first.
+        JitDirectives.ensureApplied();
         long t0 = System.nanoTime();
         String key = KernelCache.key(sources, species);
         Optional<Map<String, byte[]>> cached = cache == null || !readCache ? Optional.empty() : cache.load(key);

@@ -15,7 +15,8 @@ import jdk.incubator.vector.VectorSpecies;
  * costs a third more per vector here (AVX-512, measured in a SwiGLU loop), and SiLU is what bounds
  * the elementwise SwiGLU kernels once memory is fast. Small enough for C2 to inline into a loop,
  * and it must be inlined: a FloatVector that crosses a call that was not inlined is boxed, so
- * the fusec launcher, the tests and the JMH forks tell C2 to inline this class always.
+ * jvm-options.txt tells C2 to inline this class always (in a JVM started without it, {@link JitDirectives}
+ * does).
  */
 public final class VectorMath {
     private VectorMath() {}

@@ -25,13 +25,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-XX:CompileCommand=quiet",
-        "-XX:CompileCommand=BackgroundCompilation,dev.fusec.runtime.kernels.*::*,false",
-        "-XX:CompileCommand=CompileThresholdScaling,dev.fusec.runtime.kernels.*::*,0.01",
-        "-XX:CompileCommand=CompileThresholdScaling,dev.fusec.runtime.kernels.*::run,0.001",
-        "-XX:CompileCommand=CompileThresholdScaling,dev.fusec.runtime.kernels.*::lambda*,0.001",
-        "-XX:CompileCommand=inline,dev.fusec.runtime.VectorMath::*",
-        "-XX:CompileCommand=dontinline,dev.fusec.runtime.kernels.*::*Alone", "-XX:Tier3DelayOn=100000", "-XX:+UseTransparentHugePages"})
+// The kernels' JVM options come from jvm-options.txt, put in front by this jar's Main; the module is
+// named here too, so that a fork started by JMH's own Main still loads the kernels.
+@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-XX:+UseTransparentHugePages"})
 public class FfnBenchmark {
     @Param({"tinyllama_gate_up", "tinyllama_ffn", "qwen2_5_0_5b_gate_up", "qwen2_5_0_5b_ffn", "llama2_7b_gate_up", "llama2_7b_ffn"})
     public String graph;

@@ -24,13 +24,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-XX:CompileCommand=quiet",
-        "-XX:CompileCommand=BackgroundCompilation,dev.fusec.runtime.kernels.*::*,false",
-        "-XX:CompileCommand=CompileThresholdScaling,dev.fusec.runtime.kernels.*::*,0.01",
-        "-XX:CompileCommand=CompileThresholdScaling,dev.fusec.runtime.kernels.*::run,0.001",
-        "-XX:CompileCommand=CompileThresholdScaling,dev.fusec.runtime.kernels.*::lambda*,0.001",
-        "-XX:CompileCommand=inline,dev.fusec.runtime.VectorMath::*",
-        "-XX:CompileCommand=dontinline,dev.fusec.runtime.kernels.*::*Alone", "-XX:Tier3DelayOn=100000", "-XX:+UseTransparentHugePages"})
+// The kernels' JVM options come from jvm-options.txt, put in front by this jar's Main; the module is
+// named here too, so that a fork started by JMH's own Main still loads the kernels.
+@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-XX:+UseTransparentHugePages"})
 public class SwiGluBenchmark {
     @Param({"swiglu", "bias_swiglu", "weighted_swiglu"})
     public String graph;
