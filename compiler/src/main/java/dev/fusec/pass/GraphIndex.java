@@ -7,6 +7,7 @@ import dev.fusec.ir.Param;
 import dev.fusec.ir.ShapeInference;
 import dev.fusec.ir.TensorType;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -61,7 +62,8 @@ final class GraphIndex {
     private final Entry tail = new Entry(null);
     private final Map<Node, Entry> entries = new IdentityHashMap<>();
     private final Map<String, Entry> producers = new HashMap<>();
-    private final Map<String, TreeSet<Entry>> users = new HashMap<>();
+    /** Each value's users, each once, sorted by label (a list: most values have one or two users). */
+    private final Map<String, List<Entry>> users = new HashMap<>();
     private final Map<String, TensorType> types;
     private final Map<String, Param> outputs = new HashMap<>();
     private final Consumer<Entry> onRemove;
@@ -128,12 +130,12 @@ final class GraphIndex {
 
     /** The nodes using {@code value}, each once, in graph order. */
     List<Node> users(String value) {
-        TreeSet<Entry> set = users.get(value);
-        if (set == null) {
+        List<Entry> list = users.get(value);
+        if (list == null) {
             return List.of();
         }
-        List<Node> out = new ArrayList<>(set.size());
-        set.forEach(e -> out.add(e.node));
+        List<Node> out = new ArrayList<>(list.size());
+        list.forEach(e -> out.add(e.node));
         return out;
     }
 
@@ -273,9 +275,9 @@ final class GraphIndex {
             TensorType now = producers.containsKey(value) ? types.get(value) : null;
             if (now == null) {
                 types.remove(value);
-                TreeSet<Entry> u = users.get(value);
+                List<Entry> u = users.get(value);
                 if (u != null) {
-                    throw new CompileError(u.first().node.pos(), "use of undefined value '" + value + "'");
+                    throw new CompileError(u.get(0).node.pos(), "use of undefined value '" + value + "'");
                 }
             } else if (!now.equals(old.getValue())) {
                 retype.addAll(usersOf(value));
@@ -300,11 +302,9 @@ final class GraphIndex {
         }
     }
 
-    private Set<Entry> usersOf(String value) {
-        return users.getOrDefault(value, EMPTY);
+    private List<Entry> usersOf(String value) {
+        return users.getOrDefault(value, List.of());
     }
-
-    private static final TreeSet<Entry> EMPTY = new TreeSet<>(ORDER);
 
     private void link(Entry after, Entry e) {
         e.prev = after;
@@ -319,7 +319,11 @@ final class GraphIndex {
             producers.putIfAbsent(r, e);
         }
         for (String o : e.node.op().operands()) {
-            users.computeIfAbsent(o, k -> new TreeSet<>(ORDER)).add(e);
+            List<Entry> u = users.computeIfAbsent(o, k -> new ArrayList<>(2));
+            int at = Collections.binarySearch(u, e, ORDER);
+            if (at < 0) {
+                u.add(-at - 1, e);
+            }
         }
     }
 
@@ -334,9 +338,13 @@ final class GraphIndex {
             change.definitions().add(r);
         }
         for (String o : e.node.op().operands()) {
-            TreeSet<Entry> u = users.get(o);
-            if (u != null && u.remove(e) && u.isEmpty()) {
-                users.remove(o);
+            List<Entry> u = users.get(o);
+            int at = u == null ? -1 : Collections.binarySearch(u, e, ORDER);
+            if (at >= 0 && u.get(at) == e) {
+                u.remove(at);
+                if (u.isEmpty()) {
+                    users.remove(o);
+                }
             }
             change.uses().add(o);
         }
