@@ -16,6 +16,7 @@ import com.sun.management.GcInfo;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryUsage;
+import java.lang.management.ThreadMXBean;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
 import java.util.List;
@@ -30,7 +31,8 @@ import javax.management.openmbean.CompositeData;
  * How long the compiler's phases take on one big generated graph ({@link ScalingGraphs}), in this
  * fresh JVM, each phase once, as a {@code fusec} command would run them: parse, check (infer shapes
  * and print with types), fuse (the standard pipeline, recording the explanation) and emit (generate
- * every kernel's source and print the fused IR). Prints one line of tab-separated fields. Run by
+ * every kernel's source and print the fused IR). Prints one line of tab-separated fields, each phase
+ * as wall/CPU milliseconds (the CPU time of the thread that ran it; JIT and GC threads not counted). Run by
  * {@code bench/compiler-scaling}, one JVM per size; not a timed test.
  *
  * <p>Usage: {@code CompilerScaling KIND STATEMENTS [--compile] [--warm]}; {@code --compile} also runs
@@ -70,8 +72,8 @@ public final class CompilerScaling {
         StringBuilder line = new StringBuilder();
         line.append(kind.name().toLowerCase(Locale.ROOT)).append('\t').append(g.nodes().size());
         for (String phase : PHASES) {
-            Long ms = TIMES.get(phase);
-            line.append('\t').append(phase).append('=').append(ms == null ? "-" : ms);
+            long[] ms = TIMES.get(phase);
+            line.append('\t').append(phase).append('=').append(ms == null ? "-" : ms[0] + "/" + ms[1]);
         }
         long[] heap = heapMb();
         line.append("\theapMB=").append(heap[0]).append("\tliveMB=").append(heap[1])
@@ -84,12 +86,15 @@ public final class CompilerScaling {
     }
 
     private static final List<String> PHASES = List.of("parse", "check", "fuse", "emit", "compile");
-    private static final Map<String, Long> TIMES = new java.util.HashMap<>();
+    /** Phase to {wall ms, this thread's CPU ms}: on a shared machine the second tells work from waiting. */
+    private static final Map<String, long[]> TIMES = new java.util.HashMap<>();
 
     private static <T> T time(String phase, Supplier<T> work) {
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        long cpu0 = threads.getCurrentThreadCpuTime();
         long t0 = System.nanoTime();
         T out = work.get();
-        TIMES.put(phase, (System.nanoTime() - t0) / 1_000_000);
+        TIMES.put(phase, new long[] {(System.nanoTime() - t0) / 1_000_000, (threads.getCurrentThreadCpuTime() - cpu0) / 1_000_000});
         return out;
     }
 
