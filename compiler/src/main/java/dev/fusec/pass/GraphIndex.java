@@ -197,20 +197,20 @@ final class GraphIndex {
         return new ArrayList<>(out);
     }
 
+    /**
+     * Links {@code nodes} in after {@code before}. One node takes the label the first removed node
+     * freed (it lies between the neighbours); several share out the gap, relabelling all when it is
+     * too narrow.
+     */
     private void insert(Entry before, long freedLabel, List<Node> nodes, Change change) {
-        long lo = before.label;
-        long hi = before.next.label;
-        if (hi - lo <= nodes.size()) {
+        if (nodes.size() > 1 && before.next.label - before.label <= nodes.size()) {
             relabel();
-            lo = before.label;
-            hi = before.next.label;
         }
-        boolean reuse = nodes.size() == 1 && freedLabel > lo && freedLabel < hi;
-        long step = (hi - lo) / (nodes.size() + 1);
+        long step = (before.next.label - before.label) / (nodes.size() + 1);
         Entry at = before;
         for (int i = 0; i < nodes.size(); i++) {
             Entry e = new Entry(nodes.get(i));
-            e.label = reuse ? freedLabel : lo + step * (i + 1);
+            e.label = nodes.size() == 1 ? freedLabel : before.label + step * (i + 1);
             link(at, e);
             register(e);
             at = e;

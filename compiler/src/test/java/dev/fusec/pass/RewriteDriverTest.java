@@ -135,6 +135,30 @@ class RewriteDriverTest {
         assertTrue(out.nodes().stream().allMatch(n -> ((Op.Binary) n.op()).kind() == Op.BinaryKind.SUB));
     }
 
+    @Test
+    void manyInsertionsAtOnePlaceKeepTheOrder() {
+        // Each rewrite puts two nodes where the add was, so the gap between the last pad and the add
+        // shrinks by a third each time: within 80 rewrites the labels run out and are renumbered, and order must hold.
+        Rule pad = rule("pad", s -> {
+            Op.Binary add = (Op.Binary) s.op();
+            String name = s.freshName("pad");
+            if (add.kind() != Op.BinaryKind.ADD || name.equals("pad_80")) {
+                return Match.NOT_APPLICABLE;
+            }
+            Node padding = new Node(List.of(name), new Op.Binary(Op.BinaryKind.MUL, add.a(), add.a()), s.node().pos());
+            return new Match.Fired(List.of(s.node()), List.of(padding, s.node()), List.of(), name);
+        });
+        Graph g = parse(ONE_ADD);
+        PassContext checked = PassContext.checkingEveryRewrite(Set.of());
+        Graph out = RewriteDriver.fixpoint(g, "pad", List.of(pad), checked);
+        PassContext rescanning = PassContext.defaults();
+        assertEquals(RescanningDriver.fixpoint(g, "pad", List.of(pad), rescanning), out);
+        assertEquals(rescanning.events(), checked.events());
+        assertEquals(81, out.nodes().size());
+        assertEquals("pad", out.nodes().get(0).result());
+        assertEquals("y", out.nodes().get(80).result());
+    }
+
     /** A rule that replaces every add with {@code replace(site)}, once per node. */
     private static Rule replacingAdds(Function<Site, List<Node>> replace) {
         return rule("bad", s -> ((Op.Binary) s.op()).kind() != Op.BinaryKind.ADD ? Match.NOT_APPLICABLE
