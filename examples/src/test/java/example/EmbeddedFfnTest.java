@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -45,7 +46,7 @@ class EmbeddedFfnTest {
             Files.deleteIfExists(out);
             Files.deleteIfExists(err);
             try (Stream<Path> left = Files.walk(cache)) {
-                left.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+                left.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
             }
         }
     }
