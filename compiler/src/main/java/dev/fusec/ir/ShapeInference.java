@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * Verifies a graph and infers the type of every value.
@@ -40,15 +41,7 @@ public final class ShapeInference {
             }
         }
         for (Node n : g.nodes()) {
-            List<TensorType> in = new ArrayList<>();
-            for (String o : n.op().operands()) {
-                TensorType t = types.get(o);
-                if (t == null) {
-                    throw new CompileError(n.pos(), "use of undefined value '" + o + "'");
-                }
-                in.add(t);
-            }
-            List<TensorType> out = inferNode(n, in);
+            List<TensorType> out = resultTypes(n, types);
             for (int i = 0; i < out.size(); i++) {
                 fitsAnArray(out.get(i).shape(), n.pos(), "'" + n.results().get(i) + "'");
                 if (types.put(n.results().get(i), out.get(i)) != null) {
@@ -62,14 +55,34 @@ public final class ShapeInference {
             if (!seen.add(p.name())) {
                 throw new CompileError(p.pos(), "output '" + p.name() + "' is declared twice");
             }
-            TensorType t = types.get(p.name());
+            checkOutput(p, types.get(p.name()));
+        }
+    }
+
+    /**
+     * The types of one node's results, its operands typed by {@code types}: step 2 for a single node,
+     * for callers that re-check only the nodes a rewrite made.
+     */
+    public static List<TensorType> resultTypes(Node n, Map<String, TensorType> types) {
+        List<TensorType> in = new ArrayList<>();
+        for (String o : n.op().operands()) {
+            TensorType t = types.get(o);
             if (t == null) {
-                throw new CompileError(p.pos(), "output '" + p.name() + "' is never defined");
+                throw new CompileError(n.pos(), "use of undefined value '" + o + "'");
             }
-            if (!t.equals(p.type())) {
-                throw new CompileError(p.pos(), "output '" + p.name() + "' is declared " + p.type()
-                        + " but the graph computes " + t);
-            }
+            in.add(t);
+        }
+        return inferNode(n, in);
+    }
+
+    /** Step 3 for one output: the declared type must be the computed one. */
+    public static void checkOutput(Param p, TensorType computed) {
+        if (computed == null) {
+            throw new CompileError(p.pos(), "output '" + p.name() + "' is never defined");
+        }
+        if (!computed.equals(p.type())) {
+            throw new CompileError(p.pos(), "output '" + p.name() + "' is declared " + p.type()
+                    + " but the graph computes " + computed);
         }
     }
 
@@ -111,7 +124,7 @@ public final class ShapeInference {
                 Shape s = c.matmul(in.get(0).shape(), in.get(1).shape(), true);
                 if (l.bias().isPresent()) {
                     c.require(in.get(2).shape().equals(Shape.of(s.last())),
-                            "linear bias must be " + Shape.of(s.last()) + ", got " + in.get(2).shape());
+                            () -> "linear bias must be " + Shape.of(s.last()) + ", got " + in.get(2).shape());
                 }
                 yield List.of(first.withShape(s));
             }
@@ -130,15 +143,16 @@ public final class ShapeInference {
                         outs.add(first.withShape(x.withDim(axis, part)));
                     }
                 } else {
-                    c.require(d.isStatic(), "split sizes need a static dim, but axis " + s.axis() + " of " + x + " is " + d);
+                    c.require(d.isStatic(), () -> "split sizes need a static dim, but axis " + s.axis() + " of " + x + " is " + d);
                     // Summed exactly: a long sum can wrap around to the dim (sizes=[2^63-1, 2^63-1, 2, 8] on 8).
                     BigInteger sum = BigInteger.ZERO;
                     for (long size : s.sizes()) {
                         sum = sum.add(BigInteger.valueOf(size));
                         outs.add(first.withShape(x.withDim(axis, Dim.of(size))));
                     }
-                    c.require(sum.equals(BigInteger.valueOf(d.value())),
-                            "split sizes " + s.sizes() + " sum to " + sum + ", not dim " + d + " of " + x);
+                    BigInteger total = sum;
+                    c.require(total.equals(BigInteger.valueOf(d.value())),
+                            () -> "split sizes " + s.sizes() + " sum to " + total + ", not dim " + d + " of " + x);
                 }
                 yield outs;
             }
@@ -148,10 +162,10 @@ public final class ShapeInference {
                 Dim total = x.dim(axis);
                 for (int i = 1; i < in.size(); i++) {
                     Shape y = in.get(i).shape();
-                    c.require(y.rank() == x.rank(), "concat operands differ in rank: " + x + " and " + y);
+                    c.require(y.rank() == x.rank(), () -> "concat operands differ in rank: " + x + " and " + y);
                     for (int k = 0; k < x.rank(); k++) {
                         if (k != axis) {
-                            c.require(x.dim(k).equals(y.dim(k)), "concat operands differ off the axis: " + x + " and " + y);
+                            c.require(x.dim(k).equals(y.dim(k)), () -> "concat operands differ off the axis: " + x + " and " + y);
                         }
                     }
                     Dim before = total;
@@ -163,7 +177,7 @@ public final class ShapeInference {
             case Op.Reshape r -> List.of(first.withShape(c.reshape(first.shape(), r.shape())));
             case Op.Transpose t -> {
                 Shape x = first.shape();
-                c.require(t.perm().size() == x.rank(), "transpose perm " + t.perm() + " does not match rank " + x.rank() + " of " + x);
+                c.require(t.perm().size() == x.rank(), () -> "transpose perm " + t.perm() + " does not match rank " + x.rank() + " of " + x);
                 List<Dim> dims = new ArrayList<>();
                 for (int p : t.perm()) {
                     dims.add(x.dim(p));
@@ -213,15 +227,16 @@ public final class ShapeInference {
             return new CompileError(node.pos(), node.op().opName() + ": " + message);
         }
 
-        void require(boolean ok, String message) {
+        /** The message is built only on failure: these checks run for every node of every verification. */
+        void require(boolean ok, Supplier<String> message) {
             if (!ok) {
-                throw fail(message);
+                throw fail(message.get());
             }
         }
 
         void sameDType(List<TensorType> in) {
             for (TensorType t : in) {
-                require(t.dtype() == in.get(0).dtype(), "operands mix dtypes " + in.get(0).dtype() + " and " + t.dtype());
+                require(t.dtype() == in.get(0).dtype(), () -> "operands mix dtypes " + in.get(0).dtype() + " and " + t.dtype());
             }
         }
 
@@ -231,12 +246,12 @@ public final class ShapeInference {
 
         Shape matmul(Shape a, Shape b, boolean transposeB) {
             require(a.rank() >= 2 || (a.rank() == 1 && node.op() instanceof Op.Linear),
-                    "first operand must be at least 2-D, got " + a);
-            require(b.rank() == 2, "second operand must be 2-D, got " + b);
+                    () -> "first operand must be at least 2-D, got " + a);
+            require(b.rank() == 2, () -> "second operand must be 2-D, got " + b);
             Dim k = a.last();
             Dim bk = transposeB ? b.dim(1) : b.dim(0);
             Dim n = transposeB ? b.dim(0) : b.dim(1);
-            require(k.equals(bk), "inner dims differ: " + a + " @ " + b + (transposeB ? "^T" : "")
+            require(k.equals(bk), () -> "inner dims differ: " + a + " @ " + b + (transposeB ? "^T" : "")
                     + " (" + k + " vs " + bk + ")");
             return a.withDim(a.rank() - 1, n);
         }
@@ -265,7 +280,7 @@ public final class ShapeInference {
             Dim known = Dim.of(1);
             for (Dim d : target) {
                 if (!d.isInfer()) {
-                    require(d.coeff() > 0, "reshape dims must be positive, got " + d);
+                    require(d.coeff() > 0, () -> "reshape dims must be positive, got " + d);
                     known = known.times(d).orElseThrow(() -> fail("dims overflow"));
                 }
             }
@@ -277,39 +292,40 @@ public final class ShapeInference {
                         "cannot reshape " + x + " to " + new Shape(target) + ": " + total + " is not a multiple of " + k));
                 out.set(infer, rest);
             } else {
-                require(known.equals(total), "cannot reshape " + x + " (" + total + " elements) to "
-                        + new Shape(target) + " (" + known + " elements)");
+                Dim k = known;
+                require(k.equals(total), () -> "cannot reshape " + x + " (" + total + " elements) to "
+                        + new Shape(target) + " (" + k + " elements)");
             }
             return new Shape(out);
         }
 
         /** [..., 2I] -> [..., I]. */
         Shape halve(Shape y) {
-            require(y.rank() >= 1, "input must be at least 1-D");
+            require(y.rank() >= 1, () -> "input must be at least 1-D");
             Dim half = y.last().dividedBy(2).orElseThrow(() -> fail(
                     "last dim of " + y + " must be even (gate and up halves), got " + y.last()));
             return y.withDim(y.rank() - 1, half);
         }
 
         void bias(Shape y, Shape b) {
-            require(b.equals(Shape.of(y.last())), "bias must be " + Shape.of(y.last()) + " for input " + y + ", got " + b);
+            require(b.equals(Shape.of(y.last())), () -> "bias must be " + Shape.of(y.last()) + " for input " + y + ", got " + b);
         }
 
         void tokenWeights(Shape y, Shape w) {
             Shape want = y.withDim(y.rank() - 1, Dim.of(1));
-            require(w.equals(want), "weights must be one per token, " + want + " for input " + y + ", got " + w);
+            require(w.equals(want), () -> "weights must be one per token, " + want + " for input " + y + ", got " + w);
         }
 
         void gradient(Shape g, Shape y) {
             Shape want = halve(y);
-            require(g.equals(want), "gradient must be " + want + " for input " + y + ", got " + g);
+            require(g.equals(want), () -> "gradient must be " + want + " for input " + y + ", got " + g);
         }
 
         /** x [..., H], weights [H, I] (or [I, H]) -> [..., factor * I]. */
         Shape gateUp(List<TensorType> in, boolean transposeB, int factor) {
             Shape gate = matmul(in.get(0).shape(), in.get(1).shape(), transposeB);
             Shape up = matmul(in.get(0).shape(), in.get(2).shape(), transposeB);
-            require(gate.equals(up), "gate and up weights differ: " + in.get(1).shape() + " and " + in.get(2).shape());
+            require(gate.equals(up), () -> "gate and up weights differ: " + in.get(1).shape() + " and " + in.get(2).shape());
             Dim width = gate.last().times(Dim.of(factor)).orElseThrow(() -> fail("dims overflow"));
             return gate.withDim(gate.rank() - 1, width);
         }

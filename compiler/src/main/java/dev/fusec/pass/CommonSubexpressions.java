@@ -3,10 +3,13 @@ package dev.fusec.pass;
 import dev.fusec.ir.Graph;
 import dev.fusec.ir.Node;
 import dev.fusec.ir.Op;
+import dev.fusec.ir.Param;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * cse: a node computing the same op on the same operands as an earlier one is removed and its
@@ -26,6 +29,7 @@ final class CommonSubexpressions implements Pass {
 
     @Override
     public Graph run(Graph g, PassContext ctx) {
+        Set<String> outputs = g.outputs().stream().map(Param::name).collect(Collectors.toSet());
         Map<String, String> rename = new HashMap<>();
         Map<Op, Node> seen = new HashMap<>();
         List<Node> out = new ArrayList<>();
@@ -33,7 +37,7 @@ final class CommonSubexpressions implements Pass {
             Op op = n.op().withOperands(n.op().operands().stream().map(o -> rename.getOrDefault(o, o)).toList());
             Node renamed = n.withOp(op);
             Node earlier = seen.get(op);
-            if (earlier != null && n.results().stream().noneMatch(g::isOutput)) {
+            if (earlier != null && n.results().stream().noneMatch(outputs::contains)) {
                 for (int i = 0; i < n.results().size(); i++) {
                     rename.put(n.results().get(i), earlier.results().get(i));
                 }

@@ -3,56 +3,45 @@ package dev.fusec.pass;
 import dev.fusec.ir.Graph;
 import dev.fusec.ir.Node;
 import dev.fusec.ir.Op;
-import dev.fusec.ir.ShapeInference;
 import dev.fusec.ir.TensorType;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
  * A rule's view of one node in a graph: who defines each value, who uses it, its type, and fresh
- * names. Built once per driver round; rules only read it.
+ * names. Rules only read it. Every read is noted, so that the driver offers the node again only
+ * when a rewrite changed something its rules looked at.
  */
 public final class Site {
-    private final Graph graph;
+    private final GraphIndex index;
     private final Node node;
-    private final Index index;
+    private final Reads reads;
+    private final Set<String> reserved = new HashSet<>();
 
-    Site(Graph graph, Node node, Index index) {
-        this.graph = graph;
-        this.node = node;
+    Site(GraphIndex index, Node node, Reads reads) {
         this.index = index;
+        this.node = node;
+        this.reads = reads;
     }
 
-    /** Def-use facts of one graph, shared by every site of a round. */
-    static final class Index {
-        final Map<String, Node> producers;
-        final Map<String, List<Node>> users = new HashMap<>();
-        final Map<String, TensorType> types;
-        final Map<Node, Integer> position = new HashMap<>();
-        final Set<String> names = new HashSet<>();
-
-        Index(Graph g) {
-            producers = g.producers();
-            types = ShapeInference.infer(g);
-            names.addAll(types.keySet());
-            for (int i = 0; i < g.nodes().size(); i++) {
-                Node n = g.nodes().get(i);
-                position.put(n, i);
-                for (String o : new HashSet<>(n.op().operands())) {
-                    users.computeIfAbsent(o, k -> new ArrayList<>()).add(n);
-                }
-            }
-        }
+    /** What one offer of a node read: values whose definition (producer, type) or users it asked for. */
+    static final class Reads {
+        final Set<String> definitions = new HashSet<>();
+        final Set<String> users = new HashSet<>();
+        boolean wholeGraph;
     }
 
+    /**
+     * The whole graph as it stands. A rule that reads it is offered its node again after every
+     * rewrite (it may depend on anything); the def-use queries below are the cheap way.
+     */
     public Graph graph() {
-        return graph;
+        reads.wholeGraph = true;
+        return index.graph();
     }
 
     public Node node() {
@@ -65,7 +54,8 @@ public final class Site {
 
     /** The node defining {@code value} if its op is of {@code kind}. */
     public <T extends Op> Optional<Producer<T>> producer(String value, Class<T> kind) {
-        Node n = index.producers.get(value);
+        reads.definitions.add(value);
+        Node n = index.producer(value);
         if (n != null && kind.isInstance(n.op())) {
             return Optional.of(new Producer<>(n, kind.cast(n.op()), n.results().indexOf(value)));
         }
@@ -76,23 +66,31 @@ public final class Site {
     public record Producer<T extends Op>(Node node, T op, int resultIndex) {}
 
     public Optional<Node> definingNode(String value) {
-        return Optional.ofNullable(index.producers.get(value));
+        reads.definitions.add(value);
+        return Optional.ofNullable(index.producer(value));
     }
 
     public TensorType type(String value) {
-        return index.types.get(value);
+        reads.definitions.add(value);
+        return index.type(value);
     }
 
+    /** The nodes using {@code value}, each once, in graph order. */
     public List<Node> users(String value) {
-        return index.users.getOrDefault(value, List.of());
+        reads.users.add(value);
+        return index.users(value);
     }
 
     public boolean isOutput(String value) {
-        return graph.isOutput(value);
+        return index.isOutput(value);
     }
 
-    public int position(Node n) {
-        return index.position.getOrDefault(n, -1);
+    /**
+     * An order key: {@code position(a) < position(b)} when a comes before b; -1 for a node not in the
+     * graph. Not an index: rewrites insert nodes between others.
+     */
+    public long position(Node n) {
+        return index.position(n);
     }
 
     /**
@@ -114,16 +112,12 @@ public final class Site {
                 : Optional.of("'" + value + "' has other uses (" + String.join(", ", where) + ")");
     }
 
-    /** A name not yet used in the graph, based on {@code base}. */
+    /** A name not yet used in the graph (nor by this site), based on {@code base}. */
     public String freshName(String base) {
-        if (!index.names.contains(base)) {
-            index.names.add(base);
-            return base;
-        }
-        for (int i = 1; ; i++) {
-            String n = base + "_" + i;
-            if (!index.names.contains(n)) {
-                index.names.add(n);
+        for (int i = 0; ; i++) {
+            String n = i == 0 ? base : base + "_" + i;
+            reads.definitions.add(n);
+            if (!index.defines(n) && reserved.add(n)) {
                 return n;
             }
         }
@@ -136,7 +130,8 @@ public final class Site {
         while (!work.isEmpty()) {
             String v = work.remove(work.size() - 1);
             if (seen.add(v)) {
-                Node p = index.producers.get(v);
+                reads.definitions.add(v);
+                Node p = index.producer(v);
                 if (p != null) {
                     work.addAll(p.op().operands());
                 }

@@ -187,7 +187,7 @@ class FusionPropertyTest {
     }
 
     /** Writes one random graph as IR text, statement by statement. */
-    private static final class Generator {
+    static final class Generator {
         private final Random rnd;
         private final int index;
         private final Set<String> used = new HashSet<>();

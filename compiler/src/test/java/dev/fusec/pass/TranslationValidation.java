@@ -36,10 +36,13 @@ final class TranslationValidation {
         return IrParser.parse("test.fir", text);
     }
 
-    /** The standard pipeline minus {@code disabledRules}; shapes are re-inferred after every pass. */
+    /**
+     * The standard pipeline minus {@code disabledRules}; shapes are re-inferred after every pass, and
+     * the rewrite driver re-verifies the graph (and its own bookkeeping) after every rewrite.
+     */
     static Fused fuse(Graph g, Set<String> disabledRules) {
         ShapeInference.infer(g);
-        PassContext ctx = new PassContext(disabledRules);
+        PassContext ctx = PassContext.checkingEveryRewrite(disabledRules);
         Graph out = Pipeline.run(g, Set.of(), Set.of(), ctx, (pass, after) -> ShapeInference.infer(after));
         return new Fused(out, ctx);
     }

@@ -30,7 +30,7 @@ public final class GateUpMerge implements Rule {
         Op.MatMul m1 = (Op.MatMul) first.op();
         List<Node> partners = new ArrayList<>();
         List<String> reasons = new ArrayList<>();
-        for (Node n : s.graph().nodes()) {
+        for (Node n : candidates(s, first, m1)) {
             if (n == first || !(n.op() instanceof Op.MatMul m2) || s.position(n) < s.position(first)) {
                 continue;
             }
@@ -87,6 +87,32 @@ public final class GateUpMerge implements Rule {
                 Site.provenance(absorbed));
         return new Match.Fired(List.of(first, second), List.of(gu, split), absorbed,
                 merged + " = " + dev.fusec.ir.OpSyntax.print(gu.op()) + " absorbed " + Site.describe(absorbed));
+    }
+
+    /**
+     * The matmuls worth a look from {@code first}, in graph order: those reading the same x (partners),
+     * and those a SwiGLU or GeGLU pairs with it (gate or up), so that one reading another x is a near miss.
+     * Looking up the def-use chains instead of scanning the graph keeps a match local.
+     */
+    private static List<Node> candidates(Site s, Node first, Op.MatMul m1) {
+        java.util.Set<Node> out = new java.util.LinkedHashSet<>(s.users(m1.a()));
+        for (Node u : s.users(first.result())) {
+            if (u.op() instanceof Op.Unary un && un.kind().activation().isPresent()) {
+                for (Node mul : s.users(u.result())) {
+                    if (mul.op() instanceof Op.Binary b && b.kind() == Op.BinaryKind.MUL) {
+                        b.operands().forEach(o -> s.definingNode(o).ifPresent(out::add));
+                    }
+                }
+            } else if (u.op() instanceof Op.Binary b && b.kind() == Op.BinaryKind.MUL) {
+                for (String o : b.operands()) {
+                    s.producer(o, Op.Unary.class).filter(p -> p.op().kind().activation().isPresent())
+                            .flatMap(p -> s.definingNode(p.op().x())).ifPresent(out::add);
+                }
+            }
+        }
+        List<Node> sorted = new ArrayList<>(out);
+        sorted.sort(java.util.Comparator.comparingLong(s::position));
+        return sorted;
     }
 
     /** Whether {@code gate}'s result feeds a gating activation whose result is multiplied by {@code up}'s. */
