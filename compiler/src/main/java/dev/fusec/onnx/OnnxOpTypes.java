@@ -7,7 +7,12 @@ import java.util.List;
 public final class OnnxOpTypes {
     private OnnxOpTypes() {}
 
-    /** ModelProto.graph (7) -> GraphProto.node (1) -> NodeProto.op_type (4), in node order, duplicates kept. */
+    /**
+     * ModelProto.graph (7) -> GraphProto.node (1) -> NodeProto.op_type (4), in node order, duplicates kept.
+     *
+     * @throws IllegalArgumentException if the bytes are not a well-formed protobuf message (a length or
+     *     varint running past its message, a group or unknown wire type); nothing else, whatever the bytes
+     */
     public static List<String> of(byte[] model) {
         List<String> ops = new ArrayList<>();
         ProtoReader m = new ProtoReader(model);

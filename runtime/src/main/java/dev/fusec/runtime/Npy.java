@@ -8,6 +8,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -29,6 +30,9 @@ public final class Npy {
 
     /** Most bytes a header may have: NumPy's own limit for reading untrusted files is 10,000. */
     static final int MAX_HEADER = 1 << 16;
+    /** Bytes read at a time, and the elements the data array starts with when the size is unknown. */
+    private static final int CHUNK = 1 << 20;
+    private static final int MIN_CAPACITY = 1 << 16;
 
     /**
      * Reads {@code path} ({@code -}: standard input), a FIFO or device as well as a regular file,
@@ -44,7 +48,7 @@ public final class Npy {
     /** Reads one array from {@code in}, which is left just past its data. */
     public static Tensor read(InputStream in) throws IOException, NpyException {
         byte[] pre = in.readNBytes(8);
-        if (pre.length < MAGIC.length + 2 || !java.util.Arrays.equals(pre, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
+        if (pre.length < MAGIC.length + 2 || !Arrays.equals(pre, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
             throw new NpyException("not a NumPy .npy file (bad magic)");
         }
         int major = pre[6] & 0xff;
@@ -73,7 +77,7 @@ public final class Npy {
         int width = switch (h.descr()) {
             case "<f4", "=f4" -> 4;
             case "<f8", "=f8" -> 8;
-            default -> throw new NpyException("dtype '" + h.descr() + "' is not supported; use float32 or float64 (little-endian)");
+            default -> throw new NpyException("dtype " + quoted(h.descr()) + " is not supported; use float32 or float64 (little-endian)");
         };
         long n = 1;
         for (long d : h.shape()) {
@@ -88,8 +92,12 @@ public final class Npy {
             shape[i] = (int) (long) h.shape().get(i);
         }
         long dataBytes = n * width;
-        float[] data = new float[(int) n];
-        byte[] chunk = new byte[1 << 20];
+        // The header's count is a claim: the array grows as the data arrives, so a short file that
+        // announces gigabytes fails as truncated having allocated about what it holds. What the stream
+        // says is available is there to be read, so a regular file gets its array in one allocation.
+        long present = Math.max(in.available() / width, MIN_CAPACITY);
+        float[] data = new float[(int) Math.min(n, present)];
+        byte[] chunk = new byte[(int) Math.min(CHUNK, dataBytes)];
         ByteBuffer view = ByteBuffer.wrap(chunk).order(ByteOrder.LITTLE_ENDIAN);
         long got = 0;
         int filled = 0;
@@ -99,6 +107,9 @@ public final class Npy {
             got += k;
             if (k < want) {
                 throw new NpyException("truncated data: expected " + dataBytes + " bytes, file has " + got);
+            }
+            if (filled + k / width > data.length) {
+                data = Arrays.copyOf(data, (int) Math.min(n, Math.max(2L * data.length, filled + k / width)));
             }
             view.clear().limit(k);
             if (width == 4) {
@@ -129,7 +140,7 @@ public final class Npy {
             while (!r.peek('}')) {
                 String key = r.string("a key");
                 if (!KEYS.contains(key)) {
-                    throw new NpyException("header key '" + key + "' is not one of descr, fortran_order, shape");
+                    throw new NpyException("header key " + quoted(key) + " is not one of descr, fortran_order, shape");
                 }
                 r.expect(':');
                 int start = r.pos;
@@ -159,6 +170,23 @@ public final class Npy {
             List<Long> shape = (List<Long>) fields.get("shape");
             return new Header((String) fields.get("descr"), (Boolean) fields.get("fortran_order"), shape, shapeText);
         }
+    }
+
+    /**
+     * Header text as an error message shows it: quoted, on one line (control and line-separator
+     * characters escaped) and at most 40 characters, since a hostile header is up to 64 KiB of anything.
+     */
+    static String quoted(String text) {
+        StringBuilder sb = new StringBuilder("'");
+        text.codePoints().limit(40).forEach(cp -> {
+            int type = Character.getType(cp);
+            if (Character.isISOControl(cp) || type == Character.LINE_SEPARATOR || type == Character.PARAGRAPH_SEPARATOR) {
+                sb.append(cp <= 0xff ? String.format("\\x%02x", cp) : String.format("\\u%04x", cp));
+            } else {
+                sb.appendCodePoint(cp);
+            }
+        });
+        return sb.append(text.codePointCount(0, text.length()) > 40 ? "'..." : "'").toString();
     }
 
     /** A cursor over the header's text: the few Python literals a header may hold. */
@@ -228,8 +256,8 @@ public final class Npy {
                     while (end < s.length() && ",) ".indexOf(s.charAt(end)) < 0) {
                         end++;
                     }
-                    throw new NpyException("bad 'shape': extent '" + s.substring(start, Math.max(end, start + 1))
-                            + "' is not an integer from 0 to " + Integer.MAX_VALUE);
+                    throw new NpyException("bad 'shape': extent " + quoted(s.substring(start, Math.min(s.length(), Math.max(end, start + 1))))
+                            + " is not an integer from 0 to " + Integer.MAX_VALUE);
                 }
                 dims.add(Long.parseLong(digits));
                 if (!peek(')')) {

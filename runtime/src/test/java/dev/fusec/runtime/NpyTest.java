@@ -310,6 +310,75 @@ class NpyTest {
                 readError(npy(3, dict("<f4", "(\u0661,)"), f32(1))));
     }
 
+    /** Version 1.0 with {@code header} exactly as given: no padding, no newline. */
+    static byte[] unpadded(String header, byte[] data) {
+        byte[] h = header.getBytes(StandardCharsets.ISO_8859_1);
+        ByteBuffer b = ByteBuffer.allocate(10 + h.length + data.length).order(ByteOrder.LITTLE_ENDIAN);
+        b.put((byte) 0x93).put("NUMPY".getBytes(StandardCharsets.US_ASCII)).put((byte) 1).put((byte) 0);
+        return b.putShort((short) h.length).put(h).put(data).array();
+    }
+
+    @Test
+    void errorsQuoteHeaderTextOnOneLine() {
+        // Found by NpyFuzzer: a key holding a newline made the error (and so the CLI's one line) two lines.
+        assertEquals("header key 'a\\x0ab\\x00' is not one of descr, fortran_order, shape",
+                readError(npy(1, "{'a\nb\0': 1}", f32())));
+        assertEquals("dtype '<f4\\x0d\\u2028' is not supported; use float32 or float64 (little-endian)",
+                readError(npy(3, dict("<f4\r\u2028", "(1,)"), f32(1))));
+        assertEquals("bad 'shape': extent 'x\\x0a2' is not an integer from 0 to 2147483647",
+                readError(npy(1, dict("<f4", "(x\n2,)"), f32(1))));
+        String longKey = "k".repeat(1000);
+        assertEquals("header key '" + "k".repeat(40) + "'... is not one of descr, fortran_order, shape",
+                readError(npy(1, "{'" + longKey + "': 1}", f32())));
+        // Found by the same review: a header that ends just inside the shape tuple read past its end.
+        assertEquals("bad 'shape': extent '' is not an integer from 0 to 2147483647",
+                readError(unpadded("{'descr': '<f4', 'fortran_order': False, 'shape': (", f32())));
+    }
+
+    /** A stream that will not say how much it holds and hands out a few bytes at a time, as a pipe does. */
+    static java.io.InputStream trickle(byte[] bytes) {
+        return new java.io.FilterInputStream(new java.io.ByteArrayInputStream(bytes)) {
+            @Override
+            public int available() {
+                return 0;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                return super.read(b, off, Math.min(len, 4093));
+            }
+        };
+    }
+
+    @Test
+    void aHeaderClaimingGigabytesAllocatesOnlyWhatArrives() throws Exception {
+        // Found by NpyFuzzer: the reader allocated the announced 8 GiB before reading a byte of data,
+        // so a 132-byte file ran the JVM out of memory.
+        var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        byte[] file = npy(1, dict("<f4", "(536870909, 4)"), f32(1));
+        for (java.io.InputStream in : List.of(new java.io.ByteArrayInputStream(file), trickle(file), trickle(file))) {
+            long before = threads.getCurrentThreadAllocatedBytes();
+            Npy.NpyException e = assertThrows(Npy.NpyException.class, () -> Npy.read(in));
+            assertEquals("truncated data: expected 8589934544 bytes, file has 4", e.getMessage());
+            long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+            assertTrue(allocated < 16 << 20, "allocated " + allocated + " bytes");
+        }
+    }
+
+    @Test
+    void readsDataThatArrivesInPiecesOfUnknownSize() throws Exception {
+        // Past the first capacity and past several chunks, so the array grows more than once.
+        float[] values = new float[3_000_001];
+        SplittableRandom rng = new SplittableRandom(7);
+        for (int i = 0; i < values.length; i++) {
+            values[i] = (float) rng.nextGaussian();
+        }
+        byte[] file = npy(1, dict("<f4", "(" + values.length + ",)"), f32(values));
+        assertSameBits(values, Npy.read(trickle(file)).data());
+        double[] wide = {1.5, -2, 3e-5};
+        assertSameBits(new float[] {1.5f, -2, 3e-5f}, Npy.read(trickle(npy(2, dict("<f8", "(3,)"), f64(wide)))).data());
+    }
+
     @Test
     void readsFromAStreamExactlyWhatTheHeaderAnnounces() throws Exception {
         // Two arrays back to back, as np.save to one open file writes them: each read stops at its data.
