@@ -100,14 +100,14 @@ final class ElementwiseKernels {
         };
     }
 
-    /** Scalar SiLU of the float expression {@code x} (a simple name: it appears twice), for tails. */
+    /** Scalar SiLU of the float expression {@code x}, for tails: the reference's double, rounded once. */
     static String scalarSilu(String x) {
-        return x + " / (1f + (float) Math.exp(-" + x + "))";
+        return "(float) Activations.silu(" + x + ")";
     }
 
-    /** Scalar sigmoid of the float expression {@code x}, for tails. */
+    /** Scalar sigmoid of the float expression {@code x}, for tails: the reference's double, rounded once. */
     static String scalarSigmoid(String x) {
-        return "1f / (1f + (float) Math.exp(-" + x + "))";
+        return "(float) Activations.sigmoid(" + x + ")";
     }
 
     static String floatLit(double v) {

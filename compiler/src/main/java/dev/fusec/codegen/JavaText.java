@@ -15,17 +15,23 @@ final class JavaText {
     private JavaText() {}
 
     private static final String VECTOR = "jdk.incubator.vector";
-    static final Map<String, ClassName> TYPES = Map.of(
-            "FloatVector", ClassName.get(VECTOR, "FloatVector"),
-            "VectorMask", ClassName.get(VECTOR, "VectorMask"),
-            "VectorOperators", ClassName.get(VECTOR, "VectorOperators"),
-            "VectorShuffle", ClassName.get(VECTOR, "VectorShuffle"),
-            "VectorSpecies", ClassName.get(VECTOR, "VectorSpecies"),
-            "Parallel", ClassName.get("dev.fusec.runtime", "Parallel"),
-            "Packing", ClassName.get("dev.fusec.runtime", "Packing"),
-            "Rounding", ClassName.get("dev.fusec.runtime", "Rounding"),
-            "Scratch", ClassName.get("dev.fusec.runtime", "Scratch"),
-            "VectorMath", ClassName.get("dev.fusec.runtime", "VectorMath"));
+    private static final String RUNTIME = "dev.fusec.runtime";
+    static final Map<String, ClassName> TYPES = Map.ofEntries(
+            type(VECTOR, "FloatVector"),
+            type(VECTOR, "VectorMask"),
+            type(VECTOR, "VectorOperators"),
+            type(VECTOR, "VectorShuffle"),
+            type(VECTOR, "VectorSpecies"),
+            type(RUNTIME, "Activations"),
+            type(RUNTIME, "Parallel"),
+            type(RUNTIME, "Packing"),
+            type(RUNTIME, "Rounding"),
+            type(RUNTIME, "Scratch"),
+            type(RUNTIME, "VectorMath"));
+
+    private static Map.Entry<String, ClassName> type(String pkg, String name) {
+        return Map.entry(name, ClassName.get(pkg, name));
+    }
 
     /**
      * Lines to put at a template placeholder indented by {@code spaces}: the first takes the

@@ -441,7 +441,7 @@ final class SwiGluKernels {
      */
     private static String activated(Activation act, boolean vector) {
         return switch (act) {
-            case SILU -> vector ? "gate.mul(s)" : "gate * s";
+            case SILU -> vector ? "VectorMath.siluOfSigmoid(gate, s)" : "(float) Activations.silu(gate)";
             case GELU, GELU_TANH -> "act";
         };
     }
@@ -483,7 +483,7 @@ final class SwiGluKernels {
         String derivative = switch (glu.act()) {
             case SILU -> {
                 t.append("final FloatVector s = VectorMath.sigmoid(gate);\n");
-                yield "s.mul(gate.mul(s.neg().add(1f)).add(1f))";
+                yield "VectorMath.siluGradOfSigmoid(gate, s)";
             }
             case GELU, GELU_TANH -> {
                 t.append("final FloatVector act = FloatVector.fromArray(S, d, DA + ").append(dAt).append("j);\n");
@@ -510,8 +510,9 @@ final class SwiGluKernels {
 
     /**
      * The columns past the last full vector of row r, one at a time: the vector step's arithmetic in
-     * float, with sigmoid from Math.exp. A masked vector step here would be a second inlined copy of
-     * sigmoid, which C2's inlining budget does not hold beside the first in every variant.
+     * float, with SiLU and its derivative from the double reference (Activations). A masked vector
+     * step here would be a second inlined copy of sigmoid, which C2's inlining budget does not hold
+     * beside the first in every variant.
      */
     private static String scalarTail(Glu glu, String src, String at, String dAt, boolean bias, boolean weights) {
         boolean interleaved = glu.layout() == Layout.INTERLEAVED;
@@ -532,10 +533,7 @@ final class SwiGluKernels {
                     """);
         }
         String derivative = switch (glu.act()) {
-            case SILU -> {
-                t.append("    final float s = ").append(ElementwiseKernels.scalarSigmoid("gate")).append(";\n");
-                yield "s * (gate * (1f - s) + 1f)";
-            }
+            case SILU -> "(float) Activations.siluGrad(gate)";
             case GELU, GELU_TANH -> {
                 t.append("    final float act = d[DA + ").append(dAt).append("j];\n");
                 yield "d[" + dAt + "j]";

@@ -10,6 +10,7 @@ import dev.fusec.ir.Op;
 import dev.fusec.ir.Param;
 import dev.fusec.ir.ShapeInference;
 import dev.fusec.ir.TensorType;
+import dev.fusec.runtime.Activations;
 import dev.fusec.runtime.Tensor;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -152,67 +153,36 @@ public final class Interpreter {
     /** d/dx of {@link #activation}. */
     static double derivative(Activation act, double x) {
         return switch (act) {
-            case SILU -> {
-                double s = sigmoid(x);
-                yield s * (1 + x * (1 - s));
-            }
+            case SILU -> Activations.siluGrad(x);
             case GELU -> geluGrad(x);
             case GELU_TANH -> geluTanhGrad(x);
         };
     }
 
+    // The functions themselves are the runtime's Activations, which the kernels' cold lanes use too.
+
     static double sigmoid(double x) {
-        return 1.0 / (1.0 + Math.exp(-x));
+        return Activations.sigmoid(x);
     }
 
     static double silu(double x) {
-        return x * sigmoid(x);
+        return Activations.silu(x);
     }
 
-    private static final double ONE_OVER_SQRT_2PI = 0.3989422804014327;
-    /** sqrt(2 / pi) and 0.044715, the constants of GELU's tanh form (PyTorch's, and Hendrycks and Gimpel's). */
-    private static final double K = 0.7978845608028654;
-    private static final double C = 0.044715;
-
-    /** The standard normal CDF, erfc(-x / sqrt 2) / 2: no cancellation for negative x. */
-    static double normalCdf(double x) {
-        return Erf.normalCdf(x);
-    }
-
-    /**
-     * gelu(x) = x * Phi(x) (PyTorch approximate='none'). At -inf, x * Phi(x) is -inf * 0: the limit,
-     * -0 (the sign of every x * Phi(x) below it), is given instead of NaN.
-     */
     static double gelu(double x) {
-        return x == Double.NEGATIVE_INFINITY ? -0.0 : x * normalCdf(x);
+        return Activations.gelu(x);
     }
 
-    /** Phi(x) + x * phi(x); 0 at -inf, 1 at +inf (x * phi(x) is +-inf * 0 there). */
     static double geluGrad(double x) {
-        if (Double.isInfinite(x)) {
-            return x > 0 ? 1 : -0.0;
-        }
-        return normalCdf(x) + x * ONE_OVER_SQRT_2PI * Math.exp(-0.5 * x * x);
+        return Activations.geluGrad(x);
     }
 
-    /**
-     * PyTorch's tanh form 0.5 * x * (1 + tanh(u)), u = sqrt(2 / pi) * (x + 0.044715 * x^3), computed as
-     * the equal x * sigmoid(2u): 1 + tanh(u) cancels for negative u (to 0 in double from u = -19,
-     * where the result is still some 1e-16 * x). -0 at -inf, as gelu.
-     */
     static double geluTanh(double x) {
-        return x == Double.NEGATIVE_INFINITY ? -0.0 : x * sigmoid(2 * K * (x + C * x * x * x));
+        return Activations.geluTanh(x);
     }
 
-    /** d/dx of the tanh form: s + x * s * (1 - s) * (2u)', s = sigmoid(2u), (2u)' = 2K (1 + 3C x^2). */
     static double geluTanhGrad(double x) {
-        if (Double.isInfinite(x)) {
-            return x > 0 ? 1 : -0.0;
-        }
-        double s = sigmoid(2 * K * (x + C * x * x * x));
-        double d = s * (1 - s);
-        // Where s is 0 or 1 in double, d is 0 and x * (2u)' may be infinite.
-        return d == 0 ? s : s + d * x * 2 * K * (1 + 3 * C * x * x);
+        return Activations.geluTanhGrad(x);
     }
 
     private static double[] map(Tensor t, java.util.function.DoubleUnaryOperator f) {
@@ -433,13 +403,18 @@ public final class Interpreter {
             for (int j = 0; j < half; j++) {
                 int gi = layout.gateIndex(j, half);
                 int ui = layout.upIndex(j, half);
-                double g = y[base + gi] + (bias == null ? 0 : bias[gi]);
-                double u = y[base + ui] + (bias == null ? 0 : bias[ui]);
+                double g = biased(y[base + gi], bias, gi);
+                double u = biased(y[base + ui], bias, ui);
                 GateUp gu = GateUp.of(g, u, glu);
                 out[r * half + j] = activation(glu.act(), gu.gate()) * gu.up() * w;
             }
         }
         return out;
+    }
+
+    /** v plus bias[i], or v itself without a bias (v + 0 would turn -0 into +0, which the kernels keep). */
+    private static double biased(double v, float[] bias, int i) {
+        return bias == null ? v : v + bias[i];
     }
 
     private static double[] swiglu(Tensor y, float[] bias, float[] weights, Glu glu) {
@@ -491,8 +466,8 @@ public final class Interpreter {
                 int gi = layout.gateIndex(j, half);
                 int ui = layout.upIndex(j, half);
                 // y and bias are f32: add them in double, as the forward ops do, or y + b is rounded once more.
-                double gateIn = (double) y[r * width2 + gi] + (bias == null ? 0 : bias[gi]);
-                double upIn = (double) y[r * width2 + ui] + (bias == null ? 0 : bias[ui]);
+                double gateIn = biased(y[r * width2 + gi], bias, gi);
+                double upIn = biased(y[r * width2 + ui], bias, ui);
                 GateUp gu = GateUp.of(gateIn, upIn, glu);
                 double act = activation(glu.act(), gu.gate());
                 double gr = g[r * half + j];

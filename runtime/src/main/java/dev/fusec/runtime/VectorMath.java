@@ -28,10 +28,11 @@ public final class VectorMath {
     /**
      * exp(x) = 2^n * e^r with n = round(x / ln 2) and |r| <= ln 2 / 2. x is clamped to
      * [-86, 88.72283]: above, exp overflows float; below -86, the result stays exp(-86) = 4.5e-38
-     * instead of going subnormal (for 1 + exp(-x), as in sigmoid, the difference is nothing).
-     * NaN gives NaN.
+     * instead of going subnormal (for 1 + exp(-x), as in sigmoid, the difference is nothing). NaN
+     * gives any value (the low bits of a NaN's payload reach the exponent): a caller that must give
+     * NaN for NaN gets it from its other terms, or sends NaN to ColdLanes, as sigmoid does.
      */
-    public static FloatVector exp(FloatVector x) {
+    static FloatVector exp(FloatVector x) {
         // The clamp as compare-and-blend: max and min follow Math.max's NaN and -0.0 rules, which
         // take C2 about six AVX-512 instructions each; this takes two per bound, and gives the same bits.
         FloatVector v = x.blend(-86f, x.lt(-86f));
@@ -39,8 +40,22 @@ public final class VectorMath {
         return expInRange(v);
     }
 
-    /** 1 / (1 + exp(-x)). */
+    /**
+     * Below this, sigmoid's and SiLU's exp(-x) would be clamped (at -88.72283) and their results,
+     * e^x and x e^x, are subnormal or 0: such a vector is computed by {@link ColdLanes}.
+     */
+    private static final float SIGMOID_LOW = -88f;
+
+    /** 1 / (1 + exp(-x)); a vector with a lane below -88 (-inf included) or NaN from {@link ColdLanes}. */
     public static FloatVector sigmoid(FloatVector x) {
+        if (!x.compare(VectorOperators.GE, SIGMOID_LOW).allTrue()) {
+            return ColdLanes.sigmoid(x);
+        }
+        return sigmoidInRange(x);
+    }
+
+    /** 1 / (1 + exp(-x)) for x >= -88.72283 (NaN gives any value: see exp). */
+    private static FloatVector sigmoidInRange(FloatVector x) {
         return FloatVector.broadcast(x.species(), 1f).div(exp(x.neg()).add(1f));
     }
 
@@ -48,10 +63,29 @@ public final class VectorMath {
      * x * sigmoid(x) = x / (1 + exp(-x)), bit for bit as with {@link #exp}, whose clamp it does in
      * two integer instructions instead of four (exp is a quarter faster: 11 against 15 cycles per
      * 16 lanes in a loop over L2, on AVX-512). That clamp turns NaN into a finite number, which is
-     * harmless here: x is the numerator, so NaN in is still NaN out.
+     * harmless here: x is the numerator, so NaN in is still NaN out. A vector with a lane below -88
+     * (or -inf) comes from {@link ColdLanes}.
      */
     public static FloatVector silu(FloatVector x) {
+        if (x.lt(SIGMOID_LOW).anyTrue()) {
+            return ColdLanes.silu(x);
+        }
         return x.div(expInRange(clampBits(x.neg())).add(1f));
+    }
+
+    /**
+     * SiLU from s = sigmoid(x), as a backward step that needs both SiLU and its derivative computes
+     * it: x s. Where s is subnormal (x < -87.3) it has fewer significant bits than a float, and x s
+     * carries that: within |x| / 2 units of 2^-149 there (ActivationSweepTest). No branch to
+     * ColdLanes here: the steps that call this are at C2's inlining budget already.
+     */
+    public static FloatVector siluOfSigmoid(FloatVector x, FloatVector s) {
+        return x.mul(s);
+    }
+
+    /** SiLU's derivative s (1 + x (1 - s)) from s = sigmoid(x), as {@link #siluOfSigmoid}. */
+    public static FloatVector siluGradOfSigmoid(FloatVector x, FloatVector s) {
+        return s.mul(x.mul(s.neg().add(1f)).add(1f));
     }
 
     // ---- GELU ----
@@ -65,14 +99,14 @@ public final class VectorMath {
     // t), R of degree 8 fitted (least squares reweighted towards minimax) to the relative error of G
     // over z in [0, 9.5]: 4.2e-8, under a float ulp. exp(-x^2 / 2) must not see the rounding of x^2
     // (at x = -10 that alone is 25 ulps of the result): -x^2 / 2 = h + l exactly (l from an FMA), and
-    // exp(h) is multiplied by 1 + l. exp's clamp at -86 is reached at |x| = 13.115; from x < -13.15
-    // gelu is -0 (the sign of x * Phi(x), the limit at -inf, where x * 0 would be NaN); between the
-    // two, where |gelu| < 2.4e-38 and |gelu'| < 2.5e-37, each is within that much of the truth. VectorGeluTest (compiler module) measures the error
-    // against a double erfc, in float ulps where the result is a normal float. The tanh form is
+    // exp(h) is multiplied by 1 + l; exp's clamp at -86 is reached at |x| = 13.115. ActivationSweepTest
+    // measures the error against Activations, in double, in float ulps. The tanh form is
     // x * sigmoid(2u), 2u = 2 sqrt(2 / pi) (x + 0.044715 x^3), equal to 0.5 x (1 + tanh u) without its
     // cancellation; its relative error grows with |2u| as any float evaluation of u does (the
-    // rounding of 2u, times |2u| (1 - sigmoid(2u))), and where sigmoid's exp clamps (2u < -88.72283,
-    // x < -10.06, |result| < 3e-38) the result is -0.
+    // rounding of 2u, times |2u| (1 - sigmoid(2u))). Where the fast formulas do not reach (x < -13.1
+    // for gelu, where exp(-x^2 / 2) would be clamped; 2u < -88 for the tanh form, x < -10.1, where
+    // sigmoid's exp would be; +inf for the derivatives, which are NaN there as PyTorch's are) the
+    // vector is computed by ColdLanes, in double.
     //
     // Each GELU here is some 16,000 of C2's parser nodes (exp alone is 11,000), near the 18,000 after
     // which C2 inlines no more (NodeCountInliningCutoff): a kernel calls at most one of them in a
@@ -88,10 +122,10 @@ public final class VectorMath {
     /** 2 sqrt(2 / pi) and 0.044715: 2u = A x (1 + C x^2), its derivative A (1 + 3 C x^2). */
     private static final float A = 1.5957692f;
     private static final float C = 0.044715f;
-    /** Below GELU_LOW gelu and gelu' are -0; above GELU_HIGH x is taken as GELU_HIGH in Phi; below TANH_LOW (2u) the tanh form's are -0. */
-    private static final float GELU_LOW = -13.15f;
+    /** Below GELU_LOW (x) and TANH_LOW (2u) ColdLanes computes; above GELU_HIGH x is taken as GELU_HIGH in Phi. */
+    private static final float GELU_LOW = -13.1f;
     private static final float GELU_HIGH = 13.15f;
-    private static final float TANH_LOW = -88.72283f;
+    private static final float TANH_LOW = -88f;
 
     /** exp(-x^2 / 2), the rounding of x^2 corrected (see above). */
     private static FloatVector gaussian(FloatVector x) {
@@ -120,23 +154,28 @@ public final class VectorMath {
         return p.mul(t);
     }
 
-    /** GELU, x * Phi(x) (PyTorch approximate='none'): -0 at -inf, +inf at +inf, NaN for NaN. */
+    /** GELU, x * Phi(x) (PyTorch approximate='none'): NaN at -inf (as PyTorch's), +inf at +inf, NaN for NaN. */
     public static FloatVector gelu(FloatVector x) {
+        if (x.lt(GELU_LOW).anyTrue()) {
+            return ColdLanes.gelu(x);
+        }
         FloatVector xc = x.min(GELU_HIGH);
         // w = x q: from x <= 0 the result (-0 at -0, as x * Phi(x)), from x > 0 what x * Phi = x - x q lacks.
         FloatVector w = xc.mul(gaussian(xc)).mul(tail(xc));
-        FloatVector r = x.sub(w).blend(w, x.compare(VectorOperators.LE, 0f));
-        return r.blend(-0f, x.lt(GELU_LOW));
+        return x.sub(w).blend(w, x.compare(VectorOperators.LE, 0f));
     }
 
-    /** d/dx gelu(x) = Phi(x) + x phi(x): -0 at -inf, 1 at +inf, NaN for NaN. */
+    /** d/dx gelu(x) = Phi(x) + x phi(x): NaN at -inf and +inf (as PyTorch's), NaN for NaN. */
     public static FloatVector geluGrad(FloatVector x) {
+        if (x.lt(GELU_LOW).or(x.eq(Float.POSITIVE_INFINITY)).anyTrue()) {
+            return ColdLanes.geluGrad(x);
+        }
         FloatVector xc = x.min(GELU_HIGH);
         VectorMask<Float> negative = x.lt(0f);
         FloatVector p = tail(xc);
         // x < 0: q + x phi = g (P + x PDF); x >= 0: 1 - q + x phi = 1 + g (x PDF - P), g the gaussian.
         FloatVector core = gaussian(xc).mul(xc.fma(FloatVector.broadcast(x.species(), PDF), p.neg().blend(p, negative)));
-        return core.add(1f).blend(core, negative).blend(-0f, x.lt(GELU_LOW));
+        return core.add(1f).blend(core, negative);
     }
 
     /** 2 u = 2 sqrt(2 / pi) (x + 0.044715 x^3), the argument of the tanh form's sigmoid. */
@@ -144,26 +183,36 @@ public final class VectorMath {
         return x.mul(x).fma(C, 1f).mul(x).mul(A);
     }
 
-    /** GELU's tanh form, x * sigmoid(2u) = 0.5 x (1 + tanh u) (approximate='tanh'): -0 at -inf, +inf at +inf. */
+    /** GELU's tanh form, x * sigmoid(2u) = 0.5 x (1 + tanh u) (approximate='tanh'): NaN at -inf (as PyTorch's), +inf at +inf. */
     public static FloatVector geluTanh(FloatVector x) {
         FloatVector t = tanhArgument(x);
-        return x.mul(sigmoid(t)).blend(-0f, t.lt(TANH_LOW));
+        if (t.lt(TANH_LOW).anyTrue()) {
+            return ColdLanes.geluTanh(x);
+        }
+        return x.mul(sigmoidInRange(t));
     }
 
     /**
      * d/dx of the tanh form: s (1 + (1 - s) x (2 u)'), s = sigmoid(2 u), (2 u)' = A (1 + 3 C x^2); x
      * is taken as at most 10 there (s is 1 in float from x = 10, and x (2 u)' would overflow first).
+     * NaN at -inf and +inf, as PyTorch's.
      */
     public static FloatVector geluTanhGrad(FloatVector x) {
         FloatVector xc = x.min(10f);
         FloatVector t = tanhArgument(xc);
-        FloatVector s = sigmoid(t);
+        if (t.lt(TANH_LOW).or(x.eq(Float.POSITIVE_INFINITY)).anyTrue()) {
+            return ColdLanes.geluTanhGrad(x);
+        }
+        // 1 - s as e s, e = exp(-2u): 1 - s itself would lose to the rounding of s all that the
+        // second term carries where s is near 1 (16 ulps at x = 5).
+        FloatVector e = exp(t.neg());
+        FloatVector s = FloatVector.broadcast(x.species(), 1f).div(e.add(1f));
         FloatVector slope = xc.mul(xc).fma(3f * C, 1f).mul(A).mul(xc);
-        FloatVector r = s.neg().add(1f).mul(slope).fma(s, s);
-        return r.blend(-0f, t.lt(TANH_LOW));
+        return e.mul(s).mul(slope).fma(s, s);
     }
 
-    // Scalar twins for kernels' tails: the same steps in float, with Math.exp for the vector exp.
+    // Scalar twins for kernels' tails: the same steps in float, with Math.exp for the vector exp, and
+    // Activations where the vector functions take ColdLanes.
 
     private static float gaussian(float x) {
         float m = x * -0.5f;
@@ -192,7 +241,7 @@ public final class VectorMath {
     /** {@link #gelu(FloatVector)} of one float. */
     public static float gelu(float x) {
         if (x < GELU_LOW) {
-            return -0f;
+            return (float) Activations.gelu(x);
         }
         float xc = Math.min(x, GELU_HIGH);
         float w = xc * gaussian(xc) * tail(xc);
@@ -201,8 +250,8 @@ public final class VectorMath {
 
     /** {@link #geluGrad(FloatVector)} of one float. */
     public static float geluGrad(float x) {
-        if (x < GELU_LOW) {
-            return -0f;
+        if (x < GELU_LOW || x == Float.POSITIVE_INFINITY) {
+            return (float) Activations.geluGrad(x);
         }
         float xc = Math.min(x, GELU_HIGH);
         float p = tail(xc);
@@ -213,19 +262,20 @@ public final class VectorMath {
     /** {@link #geluTanh(FloatVector)} of one float. */
     public static float geluTanh(float x) {
         float t = Math.fma(x * x, C, 1f) * x * A;
-        return t < TANH_LOW ? -0f : x * (1f / (1f + (float) Math.exp(-t)));
+        return t < TANH_LOW ? (float) Activations.geluTanh(x) : x * (1f / (1f + (float) Math.exp(-t)));
     }
 
     /** {@link #geluTanhGrad(FloatVector)} of one float. */
     public static float geluTanhGrad(float x) {
         float xc = Math.min(x, 10f);
         float t = Math.fma(xc * xc, C, 1f) * xc * A;
-        if (t < TANH_LOW) {
-            return -0f;
+        if (t < TANH_LOW || x == Float.POSITIVE_INFINITY) {
+            return (float) Activations.geluTanhGrad(x);
         }
-        float s = 1f / (1f + (float) Math.exp(-t));
+        float e = (float) Math.exp(-t);
+        float s = 1f / (1f + e);
         float slope = Math.fma(xc * xc, 3f * C, 1f) * A * xc;
-        return Math.fma((1f - s) * slope, s, s);
+        return Math.fma(e * s * slope, s, s);
     }
 
     /**

@@ -15,15 +15,16 @@ class JitDirectivesTest {
     private static final List<String> OPTIONS = List.of("--add-modules=jdk.incubator.vector", "-XX:CompileCommand=quiet",
             "-XX:CompileCommand=BackgroundCompilation,dev.fusec.runtime.kernels.*::*,false",
             "-XX:CompileCommand=CompileThresholdScaling,dev.fusec.runtime.kernels.*::*,0.01",
-            "-XX:CompileCommand=inline,dev.fusec.runtime.VectorMath::*",
+            "-XX:CompileCommand=inline,dev.fusec.runtime.VectorMath::*", "-XX:CompileCommand=dontinline,dev.fusec.runtime.ColdLanes::*",
             "-XX:CompileCommand=dontinline,dev.fusec.runtime.kernels.*::*Alone", "-XX:Tier3DelayOn=100000");
     /** The tiles first (the first directive that matches is the one used), with C1 off, for Tier3DelayOn. */
     private static final String DIRECTIVES = """
             [{"match": ["dev/fusec/runtime/kernels/*.tile*", "dev/fusec/runtime/kernels/*.ktile*", \
             "dev/fusec/runtime/kernels/*.rowTile*", "dev/fusec/runtime/kernels/*.pairTile*"], "c1": {"Exclude": true}, \
-            "BackgroundCompilation": false, "inline": ["+dev/fusec/runtime/VectorMath.*", "-dev/fusec/runtime/kernels/*.*Alone"]},
+            "BackgroundCompilation": false, "inline": ["+dev/fusec/runtime/VectorMath.*", "-dev/fusec/runtime/ColdLanes.*", \
+            "-dev/fusec/runtime/kernels/*.*Alone"]},
              {"match": "dev/fusec/runtime/kernels/*.*", "BackgroundCompilation": false, \
-            "inline": ["+dev/fusec/runtime/VectorMath.*", "-dev/fusec/runtime/kernels/*.*Alone"]}]
+            "inline": ["+dev/fusec/runtime/VectorMath.*", "-dev/fusec/runtime/ColdLanes.*", "-dev/fusec/runtime/kernels/*.*Alone"]}]
             """;
 
     /** A stand-in for HotSpot's Compiler.directives_add: records what it was given, answers {@code reply}. */
@@ -89,6 +90,7 @@ class JitDirectivesTest {
                 + " -XX:CompileCommand=BackgroundCompilation,dev.fusec.runtime.kernels.*::*,false"
                 + " -XX:CompileCommand=CompileThresholdScaling,dev.fusec.runtime.kernels.*::*,0.01"
                 + " -XX:CompileCommand=inline,dev.fusec.runtime.VectorMath::*"
+                + " -XX:CompileCommand=dontinline,dev.fusec.runtime.ColdLanes::*"
                 + " -XX:CompileCommand=dontinline,dev.fusec.runtime.kernels.*::*Alone -XX:Tier3DelayOn=100000"), warnings);
     }
 

@@ -1,14 +1,14 @@
-package dev.fusec.interp;
+package dev.fusec.runtime;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.fusec.ir.Activation;
+import java.util.function.DoubleUnaryOperator;
 import org.junit.jupiter.api.Test;
 
 /**
- * The interpreter's double erf and erfc, and GELU built on them, against values computed to 40 digits
- * (mpmath) and rounded to double: within 2e-15 relative (a few units in the last place), both sides of
+ * The double erf and erfc, and the activations built on them (the interpreter's, and the kernels'
+ * cold lanes'), against values computed to 40 digits (mpmath) and rounded to double: within 2e-15 relative (a few units in the last place), both sides of
  * the series/continued-fraction switches at 1 and 1.5, and deep in the tail where erfc is tiny.
  */
 class ErfTest {
@@ -86,30 +86,39 @@ class ErfTest {
             {-6, -5.9195258702261885e-09, -3.5468709453902015e-08, -8.439646700762297e-11, -7.709973930953696e-10},
         };
         for (double[] k : known) {
-            close("gelu(" + k[0] + ")", k[1], Interpreter.gelu(k[0]));
-            close("gelu'(" + k[0] + ")", k[2], Interpreter.geluGrad(k[0]));
-            close("gelu_tanh(" + k[0] + ")", k[3], Interpreter.geluTanh(k[0]));
-            assertEquals(k[4], Interpreter.geluTanhGrad(k[0]), 1e-13 * Math.abs(k[4]), "gelu_tanh'(" + k[0] + ")");
-            assertEquals(Interpreter.gelu(k[0]), Interpreter.activation(Activation.GELU, k[0]));
-            assertEquals(Interpreter.geluTanhGrad(k[0]), Interpreter.derivative(Activation.GELU_TANH, k[0]));
+            close("gelu(" + k[0] + ")", k[1], Activations.gelu(k[0]));
+            close("gelu'(" + k[0] + ")", k[2], Activations.geluGrad(k[0]));
+            close("gelu_tanh(" + k[0] + ")", k[3], Activations.geluTanh(k[0]));
+            assertEquals(k[4], Activations.geluTanhGrad(k[0]), 1e-13 * Math.abs(k[4]), "gelu_tanh'(" + k[0] + ")");
         }
     }
 
-    /** PyTorch's values at the edges: the limits, not -inf * 0; NaN stays NaN. */
+    /** The functions and their derivatives, as pairs. */
+    private static final DoubleUnaryOperator[][] PAIRS = {
+        {Activations::silu, Activations::siluGrad},
+        {Activations::gelu, Activations::geluGrad},
+        {Activations::geluTanh, Activations::geluTanhGrad},
+    };
+
+    /**
+     * PyTorch's values where its formulas meet infinity times zero: NaN for the functions at -inf and
+     * for the derivatives at both infinities; far out, the derivatives are 1 and -0 (the sign of the truth).
+     */
     @Test
-    void geluEdges() {
-        for (Activation act : new Activation[] {Activation.GELU, Activation.GELU_TANH}) {
-            assertEquals(Double.doubleToRawLongBits(-0.0), Double.doubleToRawLongBits(Interpreter.activation(act, Double.NEGATIVE_INFINITY)),
-                    act + "(-inf) = -0");
-            assertEquals(Double.POSITIVE_INFINITY, Interpreter.activation(act, Double.POSITIVE_INFINITY), act + "(+inf)");
-            assertTrue(Double.isNaN(Interpreter.activation(act, Double.NaN)), act + "(NaN)");
-            assertEquals(0.0, Interpreter.derivative(act, Double.NEGATIVE_INFINITY), 0.0, act + "'(-inf)");
-            assertEquals(1.0, Interpreter.derivative(act, Double.POSITIVE_INFINITY), act + "'(+inf)");
-            assertEquals(1.0, Interpreter.derivative(act, 1e200), act + "'(1e200)");
-            assertEquals(0.0, Interpreter.derivative(act, -1e200), 0.0, act + "'(-1e200)");
-            assertTrue(Double.isNaN(Interpreter.derivative(act, Double.NaN)), act + "'(NaN)");
-            assertEquals(Double.doubleToRawLongBits(-0.0), Double.doubleToRawLongBits(Interpreter.activation(act, -40)), act + "(-40)");
+    void activationEdges() {
+        for (DoubleUnaryOperator[] p : PAIRS) {
+            assertTrue(Double.isNaN(p[0].applyAsDouble(Double.NEGATIVE_INFINITY)));
+            assertEquals(Double.POSITIVE_INFINITY, p[0].applyAsDouble(Double.POSITIVE_INFINITY));
+            assertTrue(Double.isNaN(p[0].applyAsDouble(Double.NaN)));
+            assertTrue(Double.isNaN(p[1].applyAsDouble(Double.NEGATIVE_INFINITY)));
+            assertTrue(Double.isNaN(p[1].applyAsDouble(Double.POSITIVE_INFINITY)));
+            assertTrue(Double.isNaN(p[1].applyAsDouble(Double.NaN)));
+            assertEquals(1.0, p[1].applyAsDouble(1e30));
+            assertEquals(Double.doubleToRawLongBits(-0.0), Double.doubleToRawLongBits(p[1].applyAsDouble(-1e30)));
+            assertEquals(Double.doubleToRawLongBits(-0.0), Double.doubleToRawLongBits(p[0].applyAsDouble(-1000)));
         }
+        assertEquals(0.0, Activations.sigmoid(Double.NEGATIVE_INFINITY));
+        assertEquals(1.0, Activations.sigmoid(Double.POSITIVE_INFINITY));
     }
 
     /** The derivatives are the derivatives: central differences of the values, on a grid. */
@@ -117,9 +126,9 @@ class ErfTest {
     void derivativesMatchFiniteDifferences() {
         double h = 1e-5;
         for (double x = -8; x <= 8; x += 0.125) {
-            for (Activation act : Activation.values()) {
-                double fd = (Interpreter.activation(act, x + h) - Interpreter.activation(act, x - h)) / (2 * h);
-                assertEquals(fd, Interpreter.derivative(act, x), 1e-9, act + "'(" + x + ")");
+            for (DoubleUnaryOperator[] p : PAIRS) {
+                double fd = (p[0].applyAsDouble(x + h) - p[0].applyAsDouble(x - h)) / (2 * h);
+                assertEquals(fd, p[1].applyAsDouble(x), 1e-9, "at " + x);
             }
         }
     }

@@ -1,7 +1,7 @@
-package dev.fusec.interp;
+package dev.fusec.runtime;
 
 /**
- * The error function and the normal CDF in double precision, for the interpreter's GELU (Java has no
+ * The error function and the normal CDF in double precision, for {@link Activations}' GELU (Java has no
  * Math.erf). Two classical expansions, each where it converges fast and cancels nothing: for small
  * arguments the series erf(x) = 2 / sqrt(pi) exp(-x^2) sum_n 2^n x^(2n+1) / (1 * 3 * ... * (2n + 1)),
  * whose terms are all positive (the Taylor series alternates and loses digits); for large ones
