@@ -240,4 +240,71 @@ class HostileInputTest {
         assertEquals(2, sh("$FUSEC run tiny.fir --dim T=\u0663").exit());
         assertEquals(2, sh("$FUSEC fuse tiny.fir --passes ,,,").exit());
     }
+
+    // ---- activations' edges ----
+
+    /** A little-endian f32 .npy of shape [1, n] (version 1, header padded to 64 bytes). */
+    static byte[] npy(float[] values) {
+        String header = "{'descr': '<f4', 'fortran_order': False, 'shape': (1, " + values.length + "), }";
+        int padded = (10 + header.length() + 1 + 63) / 64 * 64;
+        header = header + " ".repeat(padded - 10 - header.length() - 1) + "\n";
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(padded + 4 * values.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.put(NPY_MAGIC).put((byte) 1).put((byte) 0).putShort((short) header.length());
+        b.put(header.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        for (float v : values) {
+            b.putFloat(v);
+        }
+        return b.array();
+    }
+
+    /** The floats of a little-endian f32 .npy, version 1. */
+    static float[] floats(Path file) throws IOException {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(Files.readAllBytes(file)).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        int start = 10 + (b.getShort(8) & 0xFFFF);
+        float[] out = new float[(b.capacity() - start) / 4];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = b.getFloat(start + 4 * i);
+        }
+        return out;
+    }
+
+    @Test
+    void activationsAtTheEdgesOfTheFloatRangeAgreeWithTheInterpreter() throws Exception {
+        Files.writeString(dir.resolve("acts.fir"), """
+                graph acts(x: f32[1, 40]) -> (a: f32[1, 40], b: f32[1, 40], c: f32[1, 40]) {
+                  a = silu(x)
+                  b = sigmoid(x)
+                  c = gelu(x)
+                  return a, b, c
+                }
+                """);
+        float[] x = new float[40];
+        float[] edges = {Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, Float.NaN, -0f, -1e38f, -1000f, -100f, -14f, Float.MIN_VALUE};
+        for (int i = 0; i < x.length; i++) {
+            x[i] = edges[i % edges.length];
+        }
+        Files.write(dir.resolve("x.npy"), npy(x));
+        for (String mode : List.of("interp", "fused")) {
+            Launcher.Result r = sh("$FUSEC run acts.fir --mode " + mode + " --input x=x.npy"
+                    + " --output a=" + mode + "_a.npy --output b=" + mode + "_b.npy --output c=" + mode + "_c.npy");
+            assertEquals(0, r.exit(), r.toString());
+        }
+        for (String o : List.of("a", "b", "c")) {
+            float[] want = floats(dir.resolve("interp_" + o + ".npy"));
+            float[] got = floats(dir.resolve("fused_" + o + ".npy"));
+            for (int i = 0; i < x.length; i++) {
+                boolean same = Float.isNaN(want[i]) ? Float.isNaN(got[i])
+                        : Float.floatToRawIntBits(want[i]) >>> 31 == Float.floatToRawIntBits(got[i]) >>> 31
+                        && (got[i] == want[i] || Math.abs(got[i] - want[i]) <= 8 * Math.ulp(want[i]));
+                assertTrue(same, o + "(" + x[i] + "): fused " + got[i] + ", interpreter " + want[i]);
+            }
+        }
+        float[] silu = floats(dir.resolve("fused_a.npy"));
+        assertTrue(Float.isNaN(silu[0]), "silu(-inf) is NaN, as PyTorch's");
+        assertEquals(Float.floatToRawIntBits(-0f), Float.floatToRawIntBits(silu[4]), "silu(-1e38) is -0");
+        assertEquals(Float.floatToRawIntBits(-0f), Float.floatToRawIntBits(silu[5]), "silu(-1000) is -0");
+        assertEquals((float) (-100 / (1 + Math.exp(100))), silu[6], "silu(-100) is a subnormal");
+        float[] gelu = floats(dir.resolve("fused_c.npy"));
+        assertTrue(gelu[7] < 0 && gelu[7] > -Float.MIN_NORMAL, "gelu(-14) is a negative subnormal, not -0: " + gelu[7]);
+    }
 }
