@@ -7,7 +7,7 @@ import dev.fusec.pass.rules.GateUpMerge;
 import dev.fusec.pass.rules.GateUpSwiGluRule;
 import dev.fusec.pass.rules.InterleavedSwiGluRule;
 import dev.fusec.pass.rules.LinearToMatmul;
-import dev.fusec.pass.rules.ReshapeBeforeSilu;
+import dev.fusec.pass.rules.ReshapeBeforeActivation;
 import dev.fusec.pass.rules.SiluFromSigmoid;
 import dev.fusec.pass.rules.SplitCanonical;
 import dev.fusec.pass.rules.SwiGluRule;
@@ -29,7 +29,7 @@ public final class Pipeline {
     public static List<Pass> standard() {
         return List.of(
                 new Pass.RulePass("canonicalize", "one spelling per computation: silu, matmul, reshape before silu, mul order, splits",
-                        List.of(new LinearToMatmul(), new SiluFromSigmoid(), new ReshapeBeforeSilu(), new ActivationFirst(),
+                        List.of(new LinearToMatmul(), new SiluFromSigmoid(), new ReshapeBeforeActivation(), new ActivationFirst(),
                                 new SplitCanonical())),
                 new DeadCode(),
                 new CommonSubexpressions(),

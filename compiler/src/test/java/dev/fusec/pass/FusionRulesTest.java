@@ -588,6 +588,24 @@ class FusionRulesTest {
                 label + ": no " + rule + " event says '" + spelling + "' in " + f.ctx().events());
     }
 
+    /** Interleaved GeGLU: the spellings above with gelu (either formula) in silu's place reach the same op with act=. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', textBlock = """
+            halves squeezed before the mul | mul(gelu(reshape(a, shape=[T, 4])), reshape(b, shape=[T, 4])) | gelu
+            gelu before the squeeze        | mul(reshape(gelu(a), shape=[T, 4]), reshape(b, shape=[T, 4])) | gelu
+            tanh gelu before the squeeze   | mul(reshape(gelu(a, approximate=tanh), shape=[T, 4]), reshape(b, shape=[T, 4])) | gelu_tanh
+            product reshaped after the mul | reshape(mul(gelu(a), b), shape=[T, 4]) | gelu
+            tanh gelu, product reshaped    | reshape(mul(gelu(a, approximate=tanh), b), shape=[T, 4]) | gelu_tanh
+            """)
+    void everySpellingOfInterleavedGeGlu(String label, String out, String act) {
+        assertFusesTo(label, PAIRS.formatted("f32[T, 4]", out), """
+                graph g(y: f32[T, 8]) -> (out: f32[T, 4]) {
+                  out = swiglu(y, act=%s, layout=interleaved)
+                  return out
+                }
+                """.formatted(act), 1);
+    }
+
     @Test
     void interleavedProductOnThreeDims() {
         assertFusesTo("[S, B, 4, 2] pairs, product reshaped after", """
@@ -1021,7 +1039,7 @@ class FusionRulesTest {
                   out = mul(reshape(s, shape=[T, 4]), reshape(b, shape=[T, 4]))
                   return out, s
                 }
-                """, "reshape-before-silu", "'s' has other uses (it is a graph output); moving the reshape before silu would compute silu twice");
+                """, "reshape-before-activation", "'s' has other uses (it is a graph output); moving the reshape before silu would compute it twice");
         assertEquals(0, f.ctx().hits().getOrDefault("swiglu", 0), f.ctx().events().toString());
     }
 
