@@ -441,7 +441,7 @@ final class SwiGluKernels {
      */
     private static String activated(Activation act, boolean vector) {
         return switch (act) {
-            case SILU -> vector ? "VectorMath.siluOfSigmoid(gate, s)" : "(float) Activations.silu(gate)";
+            case SILU -> vector ? "gate.mul(s)" : "(float) Activations.silu(gate)";
             case GELU, GELU_TANH -> "act";
         };
     }
@@ -483,7 +483,7 @@ final class SwiGluKernels {
         String derivative = switch (glu.act()) {
             case SILU -> {
                 t.append("final FloatVector s = VectorMath.sigmoid(gate);\n");
-                yield "VectorMath.siluGradOfSigmoid(gate, s)";
+                yield "s.mul(gate.mul(s.neg().add(1f)).add(1f))";
             }
             case GELU, GELU_TANH -> {
                 t.append("final FloatVector act = FloatVector.fromArray(S, d, DA + ").append(dAt).append("j);\n");

@@ -1,11 +1,11 @@
 package dev.fusec.runtime;
 
 import java.util.function.DoubleUnaryOperator;
-import jdk.incubator.vector.FloatVector;
 
 /**
- * The activations of a vector with a lane outside the range of {@link VectorMath}'s fast float
- * formulas (far negative, where their exp is clamped, or infinite): every lane from the double
+ * Sigmoid and SiLU of a vector with a lane outside the range of {@link VectorMath}'s fast float
+ * formulas (far negative, where their exp is clamped, or infinite), given as its lanes in an array
+ * (a vector never crosses into this class), and GELU's scalar twins there: every lane, in place, from the double
  * reference, {@link Activations}, rounded once to float. Real activations never get there; a vector
  * that does costs some hundred times a fast one, and is right. Never inlined (jvm-options.txt): the
  * branch to it must not cost the kernels C2's inlining budget.
@@ -13,35 +13,36 @@ import jdk.incubator.vector.FloatVector;
 final class ColdLanes {
     private ColdLanes() {}
 
-    static FloatVector sigmoid(FloatVector x) {
-        return each(x, Activations::sigmoid);
+    static void sigmoid(float[] lanes) {
+        each(lanes, Activations::sigmoid);
     }
 
-    static FloatVector silu(FloatVector x) {
-        return each(x, Activations::silu);
+    static void silu(float[] lanes) {
+        each(lanes, Activations::silu);
     }
 
-    static FloatVector gelu(FloatVector x) {
-        return each(x, Activations::gelu);
+    // One float, for the scalar twins of kernels' tails: a call, so that the double reference (erfc's
+    // continued fraction among it) is not inlined into a kernel.
+
+    static float gelu(float x) {
+        return (float) Activations.gelu(x);
     }
 
-    static FloatVector geluGrad(FloatVector x) {
-        return each(x, Activations::geluGrad);
+    static float geluGrad(float x) {
+        return (float) Activations.geluGrad(x);
     }
 
-    static FloatVector geluTanh(FloatVector x) {
-        return each(x, Activations::geluTanh);
+    static float geluTanh(float x) {
+        return (float) Activations.geluTanh(x);
     }
 
-    static FloatVector geluTanhGrad(FloatVector x) {
-        return each(x, Activations::geluTanhGrad);
+    static float geluTanhGrad(float x) {
+        return (float) Activations.geluTanhGrad(x);
     }
 
-    private static FloatVector each(FloatVector x, DoubleUnaryOperator f) {
-        float[] lanes = x.toArray();
+    private static void each(float[] lanes, DoubleUnaryOperator f) {
         for (int i = 0; i < lanes.length; i++) {
             lanes[i] = (float) f.applyAsDouble(lanes[i]);
         }
-        return FloatVector.fromArray(x.species(), lanes, 0);
     }
 }

@@ -41,6 +41,17 @@ public final class VectorMath {
     }
 
     /**
+     * x's lanes through {@code f} in place, in a fresh array: the vector itself never crosses the call,
+     * so nothing about it escapes the kernel's loop (a vector passed to a call that is not inlined is
+     * boxed, and C2 may allocate that box on the hot path too).
+     */
+    private static FloatVector cold(FloatVector x, java.util.function.Consumer<float[]> f) {
+        float[] lanes = x.toArray();
+        f.accept(lanes);
+        return FloatVector.fromArray(x.species(), lanes, 0);
+    }
+
+    /**
      * Below this, sigmoid's and SiLU's exp(-x) would be clamped (at -88.72283) and their results,
      * e^x and x e^x, are subnormal or 0: such a vector is computed by {@link ColdLanes}.
      */
@@ -49,7 +60,7 @@ public final class VectorMath {
     /** 1 / (1 + exp(-x)); a vector with a lane below -88 (-inf included) or NaN from {@link ColdLanes}. */
     public static FloatVector sigmoid(FloatVector x) {
         if (!x.compare(VectorOperators.GE, SIGMOID_LOW).allTrue()) {
-            return ColdLanes.sigmoid(x);
+            return cold(x, ColdLanes::sigmoid);
         }
         return sigmoidInRange(x);
     }
@@ -68,24 +79,9 @@ public final class VectorMath {
      */
     public static FloatVector silu(FloatVector x) {
         if (x.lt(SIGMOID_LOW).anyTrue()) {
-            return ColdLanes.silu(x);
+            return cold(x, ColdLanes::silu);
         }
         return x.div(expInRange(clampBits(x.neg())).add(1f));
-    }
-
-    /**
-     * SiLU from s = sigmoid(x), as a backward step that needs both SiLU and its derivative computes
-     * it: x s. Where s is subnormal (x < -87.3) it has fewer significant bits than a float, and x s
-     * carries that: within |x| / 2 units of 2^-149 there (ActivationSweepTest). No branch to
-     * ColdLanes here: the steps that call this are at C2's inlining budget already.
-     */
-    public static FloatVector siluOfSigmoid(FloatVector x, FloatVector s) {
-        return x.mul(s);
-    }
-
-    /** SiLU's derivative s (1 + x (1 - s)) from s = sigmoid(x), as {@link #siluOfSigmoid}. */
-    public static FloatVector siluGradOfSigmoid(FloatVector x, FloatVector s) {
-        return s.mul(x.mul(s.neg().add(1f)).add(1f));
     }
 
     // ---- GELU ----
@@ -105,8 +101,11 @@ public final class VectorMath {
     // cancellation; its relative error grows with |2u| as any float evaluation of u does (the
     // rounding of 2u, times |2u| (1 - sigmoid(2u))). Where the fast formulas do not reach (x < -13.1
     // for gelu, where exp(-x^2 / 2) would be clamped; 2u < -88 for the tanh form, x < -10.1, where
-    // sigmoid's exp would be; +inf for the derivatives, which are NaN there as PyTorch's are) the
-    // vector is computed by ColdLanes, in double.
+    // sigmoid's exp would be) the result is x * 0: -0, under 2.4e-38 (gelu) and 1e-36 (gelu', tanh
+    // forms) from the truth, and NaN at -inf as PyTorch's. Not a branch to ColdLanes, as SiLU
+    // has: the bias GLU kernels that call GELU are at C2's inlining budget, and an uncommon trap
+    // with the step's vectors live costs more parser nodes than this blend (the scalar twins, in
+    // the tails, do go to the double reference there).
     //
     // Each GELU here is some 16,000 of C2's parser nodes (exp alone is 11,000), near the 18,000 after
     // which C2 inlines no more (NodeCountInliningCutoff): a kernel calls at most one of them in a
@@ -154,28 +153,30 @@ public final class VectorMath {
         return p.mul(t);
     }
 
-    /** GELU, x * Phi(x) (PyTorch approximate='none'): NaN at -inf (as PyTorch's), +inf at +inf, NaN for NaN. */
+    /**
+     * GELU, x * Phi(x) (PyTorch approximate='none'): NaN at -inf (as PyTorch's), +inf at +inf, NaN
+     * for NaN. Below -13.1, x * 0: -0 (the true value is under 2.4e-38 there), NaN at -inf.
+     */
     public static FloatVector gelu(FloatVector x) {
-        if (x.lt(GELU_LOW).anyTrue()) {
-            return ColdLanes.gelu(x);
-        }
         FloatVector xc = x.min(GELU_HIGH);
         // w = x q: from x <= 0 the result (-0 at -0, as x * Phi(x)), from x > 0 what x * Phi = x - x q lacks.
         FloatVector w = xc.mul(gaussian(xc)).mul(tail(xc));
-        return x.sub(w).blend(w, x.compare(VectorOperators.LE, 0f));
+        FloatVector r = x.sub(w).blend(w, x.compare(VectorOperators.LE, 0f));
+        return r.blend(x.mul(0f), x.lt(GELU_LOW));
     }
 
-    /** d/dx gelu(x) = Phi(x) + x phi(x): NaN at -inf and +inf (as PyTorch's), NaN for NaN. */
+    /**
+     * d/dx gelu(x) = Phi(x) + x phi(x): NaN at -inf and +inf (as PyTorch's: x * 0 is added, which is
+     * nothing for finite x), NaN for NaN; below -13.1, -0 (the true value is under 1e-36 there).
+     */
     public static FloatVector geluGrad(FloatVector x) {
-        if (x.lt(GELU_LOW).or(x.eq(Float.POSITIVE_INFINITY)).anyTrue()) {
-            return ColdLanes.geluGrad(x);
-        }
         FloatVector xc = x.min(GELU_HIGH);
         VectorMask<Float> negative = x.lt(0f);
         FloatVector p = tail(xc);
+        FloatVector zero = x.mul(0f);
         // x < 0: q + x phi = g (P + x PDF); x >= 0: 1 - q + x phi = 1 + g (x PDF - P), g the gaussian.
         FloatVector core = gaussian(xc).mul(xc.fma(FloatVector.broadcast(x.species(), PDF), p.neg().blend(p, negative)));
-        return core.add(1f).blend(core, negative);
+        return core.add(1f).add(zero).blend(core, negative).blend(zero, x.lt(GELU_LOW));
     }
 
     /** 2 u = 2 sqrt(2 / pi) (x + 0.044715 x^3), the argument of the tanh form's sigmoid. */
@@ -183,32 +184,30 @@ public final class VectorMath {
         return x.mul(x).fma(C, 1f).mul(x).mul(A);
     }
 
-    /** GELU's tanh form, x * sigmoid(2u) = 0.5 x (1 + tanh u) (approximate='tanh'): NaN at -inf (as PyTorch's), +inf at +inf. */
+    /**
+     * GELU's tanh form, x * sigmoid(2u) = 0.5 x (1 + tanh u) (approximate='tanh'): NaN at -inf (as
+     * PyTorch's), +inf at +inf. Where 2u < -88 (x < -10.1), x * 0: -0 (the true value is under 1e-36).
+     */
     public static FloatVector geluTanh(FloatVector x) {
         FloatVector t = tanhArgument(x);
-        if (t.lt(TANH_LOW).anyTrue()) {
-            return ColdLanes.geluTanh(x);
-        }
-        return x.mul(sigmoidInRange(t));
+        return x.mul(sigmoidInRange(t)).blend(x.mul(0f), t.lt(TANH_LOW));
     }
 
     /**
      * d/dx of the tanh form: s (1 + (1 - s) x (2 u)'), s = sigmoid(2 u), (2 u)' = A (1 + 3 C x^2); x
      * is taken as at most 10 there (s is 1 in float from x = 10, and x (2 u)' would overflow first).
-     * NaN at -inf and +inf, as PyTorch's.
+     * NaN at -inf and +inf, as PyTorch's (x * 0 is added); -0 where 2u < -88 (the true value is under 2e-36 there).
      */
     public static FloatVector geluTanhGrad(FloatVector x) {
         FloatVector xc = x.min(10f);
         FloatVector t = tanhArgument(xc);
-        if (t.lt(TANH_LOW).or(x.eq(Float.POSITIVE_INFINITY)).anyTrue()) {
-            return ColdLanes.geluTanhGrad(x);
-        }
         // 1 - s as e s, e = exp(-2u): 1 - s itself would lose to the rounding of s all that the
         // second term carries where s is near 1 (16 ulps at x = 5).
         FloatVector e = exp(t.neg());
         FloatVector s = FloatVector.broadcast(x.species(), 1f).div(e.add(1f));
         FloatVector slope = xc.mul(xc).fma(3f * C, 1f).mul(A).mul(xc);
-        return e.mul(s).mul(slope).fma(s, s);
+        FloatVector zero = x.mul(0f);
+        return e.mul(s).mul(slope).fma(s, s).add(zero).blend(zero, t.lt(TANH_LOW));
     }
 
     // Scalar twins for kernels' tails: the same steps in float, with Math.exp for the vector exp, and
@@ -241,7 +240,7 @@ public final class VectorMath {
     /** {@link #gelu(FloatVector)} of one float. */
     public static float gelu(float x) {
         if (x < GELU_LOW) {
-            return (float) Activations.gelu(x);
+            return ColdLanes.gelu(x);
         }
         float xc = Math.min(x, GELU_HIGH);
         float w = xc * gaussian(xc) * tail(xc);
@@ -251,7 +250,7 @@ public final class VectorMath {
     /** {@link #geluGrad(FloatVector)} of one float. */
     public static float geluGrad(float x) {
         if (x < GELU_LOW || x == Float.POSITIVE_INFINITY) {
-            return (float) Activations.geluGrad(x);
+            return ColdLanes.geluGrad(x);
         }
         float xc = Math.min(x, GELU_HIGH);
         float p = tail(xc);
@@ -262,7 +261,7 @@ public final class VectorMath {
     /** {@link #geluTanh(FloatVector)} of one float. */
     public static float geluTanh(float x) {
         float t = Math.fma(x * x, C, 1f) * x * A;
-        return t < TANH_LOW ? (float) Activations.geluTanh(x) : x * (1f / (1f + (float) Math.exp(-t)));
+        return t < TANH_LOW ? ColdLanes.geluTanh(x) : x * (1f / (1f + (float) Math.exp(-t)));
     }
 
     /** {@link #geluTanhGrad(FloatVector)} of one float. */
@@ -270,7 +269,7 @@ public final class VectorMath {
         float xc = Math.min(x, 10f);
         float t = Math.fma(xc * xc, C, 1f) * xc * A;
         if (t < TANH_LOW || x == Float.POSITIVE_INFINITY) {
-            return (float) Activations.geluTanhGrad(x);
+            return ColdLanes.geluTanhGrad(x);
         }
         float e = (float) Math.exp(-t);
         float s = 1f / (1f + e);
