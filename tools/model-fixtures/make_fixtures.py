@@ -216,7 +216,9 @@ def family(name, config, kind, x_scale=1.0, shards=1, variants=()):
     x = torch.randn(T, H, generator=g) * x_scale
     npy(os.path.join(folder, "x.npy"), x)
     loaded, info = load(folder, torch.float32)
-    rec = {"loading_info": info, "layers": {}}
+    rec = {"loading_info": info, "layers": {},
+           "keys_layer0": {k: list(v.shape) for k, v in sd.items() if ".layers.0." in k},
+           "module_keys_layer0": {k: list(v.shape) for k, v in model.state_dict().items() if ".layers.0." in k}}
     ys = []
     for layer in range(LAYERS):
         lrec = {}
@@ -241,6 +243,7 @@ def family(name, config, kind, x_scale=1.0, shards=1, variants=()):
             lrec["gate_clamped_fraction"] = float((gu[..., ::2] > config.swiglu_limit).float().mean())
         lrec["module_vs_formula"] = maxdiff(y, ref)
         npy(os.path.join(folder, "mlp%d_out.npy" % layer), y)
+        npy(os.path.join(folder, "mlp%d_formula.npy" % layer), ref)
         ys.append(y)
         rec["layers"][layer] = lrec
     if kind in ("dense", "phi3"):
@@ -251,22 +254,31 @@ def family(name, config, kind, x_scale=1.0, shards=1, variants=()):
         npy(os.path.join(folder, "stack_out.npy"), h)
     manifest["families"][name] = rec
     for dtype in variants:
-        vname = "%s_%s" % (name, {torch.bfloat16: "bf16", torch.float16: "f16"}[dtype])
-        vfolder = os.path.join(OUT, vname)
-        save_checkpoint(vfolder, config, sd, dtype=dtype)
-        xv = x.to(dtype)
-        npy(os.path.join(vfolder, "x.npy"), xv)
-        low, vinfo = load(vfolder, dtype)
-        wide, _ = load(vfolder, torch.float32)
-        vrec = {"loading_info": vinfo, "layers": {}}
-        for layer in range(LAYERS):
-            with torch.no_grad():
-                y_low = run_mlp(low, layer, xv)            # PyTorch in the narrow type (CPU)
-                y_wide = run_mlp(wide, layer, xv.float())  # f32 arithmetic on the narrow weights
-            npy(os.path.join(vfolder, "mlp%d_out.npy" % layer), y_low)
-            npy(os.path.join(vfolder, "mlp%d_out_f32.npy" % layer), y_wide)
-            vrec["layers"][layer] = {"narrow_vs_f32_compute": maxdiff(y_low, y_wide)}
-        manifest["families"][vname] = vrec
+        try:
+            variant(name, config, sd, x, dtype)
+        except Exception:  # noqa: BLE001
+            manifest["errors"]["%s_%s" % (name, dtype)] = traceback.format_exc()
+            print("FAILED variant", name, dtype, traceback.format_exc(), flush=True)
+
+
+def variant(name, config, sd, x, dtype):
+    vname = "%s_%s" % (name, {torch.bfloat16: "bf16", torch.float16: "f16"}[dtype])
+    vfolder = os.path.join(OUT, vname)
+    save_checkpoint(vfolder, config, sd, dtype=dtype)
+    xv = x.to(dtype)
+    npy(os.path.join(vfolder, "x.npy"), xv)
+    low, vinfo = load(vfolder, dtype)
+    wide, _ = load(vfolder, torch.float32)
+    vrec = {"loading_info": vinfo, "layers": {}}
+    manifest["families"][vname] = vrec
+    for layer in range(LAYERS):
+        with torch.no_grad():
+            y_wide = run_mlp(wide, layer, xv.float())  # f32 arithmetic on the narrow weights
+        npy(os.path.join(vfolder, "mlp%d_out_f32.npy" % layer), y_wide)
+        with torch.no_grad():
+            y_low = run_mlp(low, layer, xv)  # PyTorch in the narrow type (CPU)
+        npy(os.path.join(vfolder, "mlp%d_out.npy" % layer), y_low)
+        vrec["layers"][layer] = {"narrow_vs_f32_compute": maxdiff(y_low, y_wide)}
 
 
 def guarded(name, fn):
@@ -296,7 +308,16 @@ def gptoss():
     kw = dict(COMMON)
     kw.update(num_local_experts=4, num_experts_per_tok=2, head_dim=16, swiglu_limit=7.0, sliding_window=16,
               layer_types=["sliding_attention", "full_attention"], max_position_embeddings=4096)
-    family("gpt_oss", GptOssConfig(**kw), "gptoss", x_scale=4.0)
+    try:
+        config = GptOssConfig(**kw)
+        from transformers import AutoModelForCausalLM
+        AutoModelForCausalLM.from_config(config)
+    except Exception:  # noqa: BLE001
+        manifest["errors"]["gpt_oss_first_config"] = traceback.format_exc()
+        for k in ("sliding_window", "layer_types", "max_position_embeddings"):
+            kw.pop(k)
+        config = GptOssConfig(**kw)
+    family("gpt_oss", config, "gptoss", x_scale=4.0)
 
 
 guarded("gpt_oss", gptoss)
@@ -416,29 +437,40 @@ def onnx_models():
     xt = torch.from_numpy(x)
     how = None
     try:
+        export_torch(mlp, xt, tpath)
+        how = "torchscript exporter (dynamo=False)"
+        tm = onnx.load(tpath)
+        paths["mlp_torch"] = tpath
+        manifest["onnx"]["mlp_torch"] = {"expected": "mlp_out.npy", "exporter": how,
+                                         "ops": [n.op_type for n in tm.graph.node],
+                                         "initializers": [(t.name, list(t.dims)) for t in tm.graph.initializer]}
+    except Exception:  # noqa: BLE001
+        manifest["errors"]["torch_onnx_export"] = traceback.format_exc()
+    run_ort(paths, folder, x, xg)
+
+
+def export_torch(mlp, xt, tpath):
+    try:
         torch.onnx.export(mlp, (xt,), tpath, input_names=["x"], output_names=["y"], opset_version=17,
                           dynamic_axes={"x": {0: "T"}, "y": {0: "T"}}, dynamo=False)
-        how = "torchscript exporter (dynamo=False)"
     except Exception as e:  # noqa: BLE001
         manifest["onnx"]["torchscript_export_error"] = repr(e)[:500]
         torch.onnx.export(mlp, (xt,), tpath, input_names=["x"], output_names=["y"], opset_version=18,
                           dynamic_shapes={"x": {0: torch.export.Dim("T")}}, dynamo=True, external_data=False)
-        how = "dynamo exporter"
-    paths["mlp_torch"] = tpath
-    tm = onnx.load(tpath)
-    manifest["onnx"]["mlp_torch"] = {"expected": "mlp_out.npy", "exporter": how,
-                                     "ops": [n.op_type for n in tm.graph.node],
-                                     "initializers": [(t.name, list(t.dims)) for t in tm.graph.initializer]}
-    try:
-        import onnxruntime as ort
-        for k, path in paths.items():
+        manifest["onnx"]["torch_exporter"] = "dynamo"
+
+
+def run_ort(paths, folder, x, xg):
+    import onnxruntime as ort
+    for k, path in paths.items():
+        try:
             s = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
             feed = xg if k == "gptoss_expert" else x
             want = np.load(os.path.join(folder, manifest["onnx"][k]["expected"]))
             got = s.run(None, {s.get_inputs()[0].name: feed})[0]
             manifest["onnx"][k]["ort_vs_torch"] = float(np.abs(got - want).max() / np.abs(want).max())
-    except Exception as e:  # noqa: BLE001
-        manifest["onnx"]["ort_error"] = repr(e)[:500]
+        except Exception as e:  # noqa: BLE001
+            manifest["onnx"][k]["ort_error"] = repr(e)[:500]
 
 
 def ort_narrow_matmul():
