@@ -37,7 +37,7 @@ final class MatMulKernels {
      * the defaults, which they never read.
      */
     private record Shape2(String x, String w1, String w2, String bias, boolean transposed, int k, int n,
-                          Epilogue epilogue, Layout layout, OptionalDouble limit, Activation act) {}
+                          Epilogue epilogue, Layout layout, OptionalDouble limit, Activation act, Glu glu) {}
 
     static KernelSource generate(Gen g, Op.MatMul m) {
         return generate(g, plan(g, m.a(), m.b(), null, null, m.transposeB(), Epilogue.STORE, Glu.DEFAULT));
@@ -231,17 +231,18 @@ final class MatMulKernels {
                         for (int r = 0; r < rows; r++) {
                             final FloatVector gate = FloatVector.fromArray(S, c, cOff + r * LDC);
                             final FloatVector up = FloatVector.fromArray(S, upTile, r * L);
-                            %1$s.mul(up).intoArray(c, cOff + r * LDC);
+                            %1$s.mul(%3$s).intoArray(c, cOff + r * LDC);
                         }
                         return;
                     }
                     for (int r = 0; r < rows; r++) {
                         for (int j = 0; j < N - col; j++) {
                             final float gate = c[cOff + r * LDC + j];
-                            c[cOff + r * LDC + j] = %2$s * upTile[r * L + j];
+                            c[cOff + r * LDC + j] = %2$s * %4$s;
                         }
                     }
-                    """.formatted(ElementwiseKernels.vectorActivation(s.act(), "gate"), ElementwiseKernels.scalarActivation(s.act(), "gate")));
+                    """.formatted(ElementwiseKernels.vectorGate(s.glu(), "gate"), ElementwiseKernels.scalarGate(s.glu(), "gate"),
+                    ElementwiseKernels.upTerm(s.glu(), "up", true), ElementwiseKernels.upTerm(s.glu(), "upTile[r * L + j]", false)));
         }
         return k.build();
     }
@@ -261,7 +262,7 @@ final class MatMulKernels {
         Shape w = g.shapeOf(w1);
         int k = (int) (transposed ? w.dim(1) : w.dim(0)).value();
         int n = (int) (transposed ? w.dim(0) : w.dim(1)).value();
-        return new Shape2(x, w1, w2, bias, transposed, k, n, e, glu.layout(), glu.limit(), glu.act());
+        return new Shape2(x, w1, w2, bias, transposed, k, n, e, glu.layout(), glu.limit(), glu.act(), glu);
     }
 
     /** The longest K block of a blocked kernel: 2048 x 32 floats of a panel, 256 KiB. */
