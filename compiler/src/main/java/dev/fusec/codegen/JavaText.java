@@ -15,17 +15,19 @@ final class JavaText {
     private JavaText() {}
 
     private static final String VECTOR = "jdk.incubator.vector";
-    static final Map<String, ClassName> TYPES = Map.of(
-            "FloatVector", ClassName.get(VECTOR, "FloatVector"),
-            "VectorMask", ClassName.get(VECTOR, "VectorMask"),
-            "VectorOperators", ClassName.get(VECTOR, "VectorOperators"),
-            "VectorShuffle", ClassName.get(VECTOR, "VectorShuffle"),
-            "VectorSpecies", ClassName.get(VECTOR, "VectorSpecies"),
-            "Parallel", ClassName.get("dev.fusec.runtime", "Parallel"),
-            "Packing", ClassName.get("dev.fusec.runtime", "Packing"),
-            "Rounding", ClassName.get("dev.fusec.runtime", "Rounding"),
-            "Scratch", ClassName.get("dev.fusec.runtime", "Scratch"),
-            "VectorMath", ClassName.get("dev.fusec.runtime", "VectorMath"));
+    static final Map<String, ClassName> TYPES = Map.ofEntries(
+            Map.entry("FloatVector", ClassName.get(VECTOR, "FloatVector")),
+            Map.entry("IntVector", ClassName.get(VECTOR, "IntVector")),
+            Map.entry("StoredTensor", ClassName.get("dev.fusec.runtime", "StoredTensor")),
+            Map.entry("VectorMask", ClassName.get(VECTOR, "VectorMask")),
+            Map.entry("VectorOperators", ClassName.get(VECTOR, "VectorOperators")),
+            Map.entry("VectorShuffle", ClassName.get(VECTOR, "VectorShuffle")),
+            Map.entry("VectorSpecies", ClassName.get(VECTOR, "VectorSpecies")),
+            Map.entry("Parallel", ClassName.get("dev.fusec.runtime", "Parallel")),
+            Map.entry("Packing", ClassName.get("dev.fusec.runtime", "Packing")),
+            Map.entry("Rounding", ClassName.get("dev.fusec.runtime", "Rounding")),
+            Map.entry("Scratch", ClassName.get("dev.fusec.runtime", "Scratch")),
+            Map.entry("VectorMath", ClassName.get("dev.fusec.runtime", "VectorMath")));
 
     /**
      * Lines to put at a template placeholder indented by {@code spaces}: the first takes the

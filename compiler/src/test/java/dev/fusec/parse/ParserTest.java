@@ -273,11 +273,11 @@ class ParserTest {
     void gptOssActivationAndScalarConstants() {
         assertEquals(new Op.Swish("x", 1.702), only(XYZ, "r = swish(x, alpha=1.702)").op());
         assertEquals(new Op.Const(1.0, dev.fusec.ir.DType.F32), only(XYZ, "r = const(value=1)").op());
-        assertError("p.fir:2:7: error: swish needs attribute alpha=", XYZ, "r = swish(x)");
+        assertError("p.fir:2:7: error: swish needs attribute alpha=", source(XYZ, "r = swish(x)"));
         assertError("p.fir:2:7: error: bias_swiglu: alpha= scales silu's sigmoid; it does not go with act=gelu",
-                XYZ, "r = bias_swiglu(x, y, act=gelu, alpha=2.0)");
+                source(XYZ, "r = bias_swiglu(x, y, act=gelu, alpha=2.0)"));
         assertError("p.fir:2:7: error: swiglu_back: alpha= and beta= are for the forward ops only; the backward ops do not take them",
-                XYZ, "r = swiglu_back(x, y, beta=1.0)");
+                source(XYZ, "r = swiglu_back(x, y, beta=1.0)"));
     }
 
     @Test
@@ -295,10 +295,10 @@ class ParserTest {
         assertEquals("experts.gate_up_proj", g.inputs().get(2).weight().orElseThrow().tensor(java.util.OptionalInt.empty()));
         assertEquals(g.withoutPositions(), IrParser.parse("w.fir", IrPrinter.print(g)).withoutPositions());
         for (String[] bad : new String[][] {
-                {"weight(\"a{b}\")", "w.fir:1:34: error: '{' and '}' appear in a weight name only as {layer}"},
-                {"weights(\"a\")", "w.fir:1:26: error: an input is bound with = weight(\"NAME\"), not weights(...)"},
-                {"weight(\"a[x]\")", "w.fir:1:34: error: '[' appears in a weight name only as a trailing [N], an entry of the first axis"},
-                {"weight(\"\")", "w.fir:1:34: error: a weight name has 1 to 512 characters, this one 0"}}) {
+                {"weight(\"a{b}\")", "w.fir:1:45: error: '{' and '}' appear in a weight name only as {layer}"},
+                {"weights(\"a\")", "w.fir:1:38: error: an input is bound with = weight(\"NAME\"), not weights(...)"},
+                {"weight(\"a[x]\")", "w.fir:1:45: error: '[' appears in a weight name only as a trailing [N], an entry of the first axis"},
+                {"weight(\"\")", "w.fir:1:45: error: a weight name has 1 to 512 characters, this one 0"}}) {
             CompileError e = assertThrows(CompileError.class, () -> IrParser.parse("w.fir",
                     "graph g(x: f32[T, 4], w: f32[3, 4] = " + bad[0] + ") -> (y: f32[T, 3]) {\n  y = linear(x, w)\n  return y\n}\n"));
             assertEquals(bad[1], e.render());
