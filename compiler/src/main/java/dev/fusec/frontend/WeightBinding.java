@@ -129,11 +129,22 @@ public final class WeightBinding {
         };
     }
 
-    /** A hint for a missing name: a checkpoint name that differs only after the last dot, if any. */
+    /**
+     * A hint for a missing name: the checkpoint's names that share its parent (the name less its last
+     * two parts, {@code model.layers.0.mlp.}), at most two; else the same name in another layer.
+     */
     private static String nearest(Checkpoint c, String name) {
-        int dot = name.lastIndexOf('.');
-        String stem = dot > 0 ? name.substring(0, dot + 1) : name;
-        return c.names().stream().filter(n -> n.startsWith(stem)).findFirst().map(n -> "; the checkpoint has " + Json.quote(n)).orElse("");
+        String[] parts = name.split("\\.");
+        List<String> near = new ArrayList<>();
+        if (parts.length > 2) {
+            String parent = String.join(".", Arrays.copyOf(parts, parts.length - 2)) + ".";
+            c.names().stream().filter(n -> n.startsWith(parent)).sorted().limit(2).forEach(near::add);
+        }
+        if (near.isEmpty()) {
+            String anyLayer = name.replaceAll("\\.[0-9]+\\.", ".[0-9]+.").replace(".", "\\.").replace("\\.[0-9]+\\.", "\\.[0-9]+\\.");
+            c.names().stream().filter(n -> n.matches(anyLayer)).sorted().limit(1).forEach(near::add);
+        }
+        return near.isEmpty() ? "" : "; the checkpoint has " + String.join(", ", near.stream().map(Json::quote).toList());
     }
 
     static CompileError error(Path file, String message) {
