@@ -53,26 +53,41 @@ public final class HfImport {
                     + " (config.json and safetensors) or an .onnx file");
         }
         HfConfig cfg = HfConfig.read(dir.resolve("config.json"));
+        String type = family(cfg);
+        try (Checkpoint c = WeightBinding.open(dir)) {
+            return build(cfg, type, c, dir);
+        }
+    }
+
+    /** The family of a config: its model_type, if fusec imports it. */
+    static String family(HfConfig cfg) {
         String type = cfg.string("model_type");
         cfg.has("architectures");
         if (!FAMILIES.contains(type)) {
             throw cfg.error("model_type " + Json.quote(type) + " is not a family fusec imports (it knows "
                     + String.join(", ", FAMILIES) + "); keys read: " + String.join(", ", cfg.keysRead()));
         }
-        try (Checkpoint c = WeightBinding.open(dir)) {
-            Model m = new Model(cfg, c, type);
-            String ir = switch (type) {
-                case "llama", "mistral", "qwen2" -> m.dense(type.equals("llama") && cfg.bool("mlp_bias", false));
-                case "phi3" -> m.phi3();
-                case "mixtral" -> m.mixtral();
-                case "gpt_oss" -> m.gptOss();
-                default -> throw new IllegalStateException(type);
-            };
-            String text = m.header(dir) + ir;
-            Graph g = IrParser.parse("imported.fir", text);
-            ShapeInference.infer(g);
-            return new Result(type, g.name(), text, m.layers, m.dtype, m.bytes / m.layers);
-        }
+        return type;
+    }
+
+    /** The import of a config whose family is known, against checkpoint {@code c} (the fuzzer's entry point). */
+    public static Result build(HfConfig cfg, Checkpoint c, Path dir) {
+        return build(cfg, family(cfg), c, dir);
+    }
+
+    private static Result build(HfConfig cfg, String type, Checkpoint c, Path dir) {
+        Model m = new Model(cfg, c, type);
+        String ir = switch (type) {
+            case "llama", "mistral", "qwen2" -> m.dense(type.equals("llama") && cfg.bool("mlp_bias", false));
+            case "phi3" -> m.phi3();
+            case "mixtral" -> m.mixtral();
+            case "gpt_oss" -> m.gptOss();
+            default -> throw new IllegalStateException(type);
+        };
+        String text = m.header(dir) + ir;
+        Graph g = IrParser.parse("imported.fir", text);
+        ShapeInference.infer(g);
+        return new Result(type, g.name(), text, m.layers, m.dtype, m.bytes / m.layers);
     }
 
     /** One model being imported: its sizes, its checkpoint, and the tensors checked so far. */
