@@ -26,7 +26,11 @@ import java.util.Map;
  * graph of one layer run on every layer's weights in turn, each layer's first output the next one's
  * hidden state. The weights are the checkpoint's (mapped, packed once at their stored width, 16-bit
  * kept 16-bit), so a step streams the whole model's FFN weights from memory, as a real decode step
- * does; no input copies are rotated, the model is its own rotation. Bytes count every weight at its
+ * does; no input copies are rotated, the model is its own rotation. Every layer reads the same hidden
+ * state: the time does not depend on the values, and chained through random FFNs the state either
+ * collapses (to subnormals and zeros within a few layers) or, renormalised, carries rounding
+ * differences chaotically, so the modes' outputs could no longer be compared; {@code fusec run
+ * --layer all} chains them. Bytes count every weight at its
  * stored width plus each layer's activations at 4 bytes, the same for every mode.
  */
 public final class LayerStack {
@@ -34,19 +38,7 @@ public final class LayerStack {
 
     /** A peer runs the whole stack too: {@code layers} holds each layer's inputs, weights included. */
     public interface PeerFactory {
-        Benchmark.Runner create(Graph unfused, List<Map<String, Tensor>> layers, String chained, String output, int threads);
-    }
-
-    /** The input that carries the hidden state: the first input that no layer binds and that has the first output's type. */
-    public static String chained(Graph g, Map<String, Tensor> weights) {
-        Map<String, TensorType> types = ShapeInference.infer(g);
-        TensorType out = types.get(g.outputs().get(0).name());
-        for (Param p : g.inputs()) {
-            if (!weights.containsKey(p.name()) && p.type().equals(out)) {
-                return p.name();
-            }
-        }
-        return null;
+        Benchmark.Runner create(Graph unfused, List<Map<String, Tensor>> layers, int threads);
     }
 
     public static Benchmark.Result run(Graph g, List<Map<String, Tensor>> layers, Map<String, Long> dims, Benchmark.Settings s,
@@ -54,8 +46,6 @@ public final class LayerStack {
         Map<String, TensorType> types = ShapeInference.infer(g);
         Map<String, Tensor> activations = new LinkedHashMap<>(RandomInputs.generate(g, dims, s.seed(), layers.get(0)));
         layers.get(0).keySet().forEach(activations::remove);
-        String chained = chained(g, layers.get(0));
-        String output = g.outputs().get(0).name();
         long bytes = 0;
         long flops = 0;
         for (Map<String, Tensor> w : layers) {
@@ -73,8 +63,8 @@ public final class LayerStack {
         List<Benchmark.Runner> runners = new ArrayList<>();
         Map<String, String> notRun = new LinkedHashMap<>();
         try (Parallel par = new Parallel(s.threads())) {
-            runners.add(fusec("fused", Pipeline.fuse(g), dims, layers, activations, chained, output, par, s.cache()));
-            runners.add(fusec("unfused", g, dims, layers, activations, chained, output, par, s.cache()));
+            runners.add(fusec("fused", Pipeline.fuse(g), dims, layers, activations, par, s.cache()));
+            runners.add(fusec("unfused", g, dims, layers, activations, par, s.cache()));
             if (s.withPeers()) {
                 List<Map<String, Tensor>> all = new ArrayList<>();
                 for (Map<String, Tensor> w : layers) {
@@ -84,7 +74,7 @@ public final class LayerStack {
                 }
                 for (PeerFactory f : peers) {
                     try {
-                        runners.add(f.create(g, all, chained, output, s.threads()));
+                        runners.add(f.create(g, all, s.threads()));
                     } catch (Benchmark.PeerUnavailable e) {
                         notRun.put(e.mode(), e.getMessage());
                     }
@@ -100,7 +90,7 @@ public final class LayerStack {
     }
 
     private static Benchmark.Runner fusec(String mode, Graph graph, Map<String, Long> dims, List<Map<String, Tensor>> layers,
-                                          Map<String, Tensor> activations, String chained, String output, Parallel par, KernelCache cache) {
+                                          Map<String, Tensor> activations, Parallel par, KernelCache cache) {
         CompiledGraph compiled = CompiledGraph.compile(graph, Species.preferred(), cache);
         List<Executor> executors = new ArrayList<>();
         for (int l = 0; l < layers.size(); l++) {
@@ -114,14 +104,10 @@ public final class LayerStack {
             }
 
             public void run(int copy) {
-                Map<String, Tensor> in = new LinkedHashMap<>(activations);
                 for (int l = 0; l < layers.size(); l++) {
-                    Map<String, Tensor> withWeights = new LinkedHashMap<>(in);
+                    Map<String, Tensor> withWeights = new LinkedHashMap<>(activations);
                     withWeights.putAll(layers.get(l));
                     last = compiled.run(executors.get(l), withWeights, par);
-                    if (chained != null) {
-                        in.put(chained, last.get(output));
-                    }
                 }
             }
 

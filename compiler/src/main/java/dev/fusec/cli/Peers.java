@@ -35,7 +35,7 @@ final class Peers {
         return List.of(Peers::ortLayers);
     }
 
-    private static Benchmark.Runner ortLayers(Graph g, List<Map<String, Tensor>> layers, String chained, String output, int threads) {
+    private static Benchmark.Runner ortLayers(Graph g, List<Map<String, Tensor>> layers, int threads) {
         boolean narrow = g.inputs().stream().anyMatch(p -> p.type().dtype() != DType.F32);
         Graph graph = narrow ? LayerStack.asF32(g) : g;
         List<OrtPeer> sessions = new ArrayList<>();
@@ -54,28 +54,18 @@ final class Peers {
             throw new Benchmark.PeerUnavailable(narrow ? "ort-f32" : "ort", "not run: " + e.getMessage());
         }
         return new Benchmark.Runner() {
-            private Map<String, Tensor> last = Map.of();
-
             public String mode() {
                 return narrow ? "ort-f32" : "ort";
             }
 
             public void run(int copy) {
-                Tensor hidden = null;
                 for (int l = 0; l < sessions.size(); l++) {
-                    Map<String, Tensor> in = fed.get(l);
-                    if (hidden != null && chained != null) {
-                        in = new java.util.LinkedHashMap<>(in);
-                        in.put(chained, hidden);
-                    }
-                    sessions.get(l).runBound(in);
-                    last = sessions.get(l).boundOutputs();
-                    hidden = last.get(output);
+                    sessions.get(l).runBound(fed.get(l));
                 }
             }
 
             public Map<String, Tensor> outputs() {
-                return last;
+                return sessions.getLast().boundOutputs();
             }
 
             public void close() {

@@ -95,8 +95,8 @@ final class MatMulKernels {
                         + (lda == s.k() ? "" : "; per call, copy the rows of " + s.x() + " to a stride of " + lda
                         + " floats, so the MR rows of a tile do not share L1 cache sets"),
                 "split the panels across threads; for each panel, walk the " + rows + " rows in tiles of MR = " + mr
-                        + " (a smaller tile for the rest); one row (decode) walks a thread's panels in " + GROUP
-                        + " contiguous parts side by side, " + GROUP + " sequential weight streams, one pass over the weights"
+                        + " (a smaller tile for the rest); one row (decode) walks a thread's panels in " + group(s)
+                        + " contiguous parts side by side, " + group(s) + " sequential weight streams, one pass over the weights"
                         + "; 2 to " + pairRows + " rows walk the panels in pairs (p, p + PANELS / 2), two weight"
                         + " streams per thread",
                 "per tile: " + (dual ? 2 * vpr : vpr) + " accumulator vectors per row live in registers for the "
@@ -207,7 +207,7 @@ final class MatMulKernels {
         }
         List<String> rowParams = panelParams.subList(0, panelParams.size() - 2); // all but "int m", "int p"
         k.helper("void", "rowPanels", concat(rowParams, "int p0", "int p1"), rowPanels(s));
-        for (int group : new int[] {GROUP, 1}) {
+        for (int group : new int[] {group(s), 1}) {
             List<String> params = s.epilogue() == Epilogue.SWIGLU ? concat(rowParams, "float[] upTile") : rowParams;
             k.helper("void", "rowTile" + group, concat(params, "int p", "int stride"), rowTile(group, dual, vpr, s));
         }
@@ -281,6 +281,14 @@ final class MatMulKernels {
 
     /** Panels the decode path reads side by side (see {@link #rowPanels}). */
     private static final int GROUP = 4;
+
+    /**
+     * Decode streams per thread: GROUP, twice that for 16-bit panels, whose k-rows are half as long,
+     * so that a k step still reads as many bytes (and keeps as many cache-line misses in flight).
+     */
+    private static int group(Shape2 s) {
+        return GROUP;
+    }
 
     private static List<String> concat(List<String> head, String... tail) {
         List<String> all = new ArrayList<>(head);
@@ -380,11 +388,11 @@ final class MatMulKernels {
         boolean swiglu = s.epilogue() == Epilogue.SWIGLU;
         String args = "a, b, " + (s.epilogue() == Epilogue.BIAS ? "bias, " : "") + "c, " + (swiglu ? "upTile, " : "");
         return (swiglu ? "final float[] upTile = Scratch.rows(L);\n" : "")
-                + "final int part = (p1 - p0) / " + GROUP + ";\n"
+                + "final int part = (p1 - p0) / " + group(s) + ";\n"
                 + "for (int p = p0; p < p0 + part; p++) {\n"
-                + "    rowTile" + GROUP + "(" + args + "p, part);\n"
+                + "    rowTile" + group(s) + "(" + args + "p, part);\n"
                 + "}\n"
-                + "for (int p = p0 + " + GROUP + " * part; p < p1; p++) {\n"
+                + "for (int p = p0 + " + group(s) + " * part; p < p1; p++) {\n"
                 + "    rowTile1(" + args + "p, 0);\n"
                 + "}\n";
     }
