@@ -87,7 +87,11 @@ public final class OnnxImport {
             throw new CompileError(at, "not an ONNX model: " + oneLine(e.getMessage()));
         }
         // External data stays mapped until the weights are written (the GC unmaps it afterwards).
-        return new Translation(model, m, Arena.ofAuto()).run(weightsFile);
+        try {
+            return new Translation(model, m, Arena.ofAuto()).run(weightsFile);
+        } catch (ArithmeticException overflow) {
+            throw new CompileError(at, "a size or offset in the model overflows 64 bits");
+        }
     }
 
     /** One model being translated. */
@@ -172,8 +176,11 @@ public final class OnnxImport {
             ir.append(") -> (").append(String.join(", ", outputs)).append(") {\n");
             lines.forEach(l -> ir.append("  ").append(l).append('\n'));
             ir.append("  return ").append(String.join(", ", returned)).append("\n}\n");
-            Graph parsed = IrParser.parse("imported.fir", ir.toString());
-            ShapeInference.infer(parsed);
+            Graph parsed = checked(() -> {
+                Graph p = IrParser.parse("imported.fir", ir.toString());
+                ShapeInference.infer(p);
+                return p;
+            });
             return new Result(parsed.name(), ir.toString(), weights, g.getNodeCount(), weightBytes);
         }
 
@@ -187,7 +194,19 @@ public final class OnnxImport {
             String first = params.get(0).substring(0, params.get(0).indexOf(':'));
             String draft = "graph draft(" + String.join(", ", params) + ") -> (" + params.get(0).replaceAll(" = weight\\(.*\\)$", "") + ") {\n"
                     + String.join("\n", lines) + "\nreturn " + first + "\n}\n";
-            return ShapeInference.infer(IrParser.parse("draft.fir", draft));
+            return checked(() -> ShapeInference.infer(IrParser.parse("draft.fir", draft)));
+        }
+
+        /**
+         * The graph made so far, parsed and typed: a model whose nodes do not fit together (shapes that
+         * do not broadcast, a split of a symbolic dim) is an error of the model, placed at its file.
+         */
+        <T> T checked(java.util.function.Supplier<T> body) {
+            try {
+                return body.get();
+            } catch (CompileError e) {
+                throw error("the model's nodes do not type-check as a fusec graph: " + e.getMessage());
+            }
         }
 
         TensorType typeOf(String onnxName) {
@@ -354,8 +373,15 @@ public final class OnnxImport {
                 throw error("initializer " + Json.quote(onnx) + " is external but names no location");
             }
             Path dir = model.toAbsolutePath().getParent();
-            Path file = dir.resolve(location).normalize();
-            if (Path.of(location).isAbsolute() || !file.startsWith(dir) || location.chars().anyMatch(c -> c < 0x20)) {
+            Path file = null;
+            if (location.chars().noneMatch(c -> c < 0x20 || c == 0x7f)) {
+                try {
+                    file = Path.of(location).isAbsolute() ? null : dir.resolve(location).normalize();
+                } catch (java.nio.file.InvalidPathException bad) {
+                    file = null;
+                }
+            }
+            if (file == null || !file.startsWith(dir)) {
                 throw error("initializer " + Json.quote(onnx) + ": external data " + Json.quote(location)
                         + " is not a relative path inside the model's folder");
             }
@@ -363,7 +389,7 @@ public final class OnnxImport {
                 throw error("initializer " + Json.quote(onnx) + ": external data of " + length + " bytes; its shape needs " + bytes);
             }
             try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-                if (offset + bytes > ch.size()) {
+                if (Math.addExact(offset, bytes) > ch.size()) {
                     throw error("initializer " + Json.quote(onnx) + ": bytes " + offset + " to " + (offset + bytes) + " of "
                             + Json.quote(location) + ", which has " + ch.size());
                 }
@@ -406,7 +432,13 @@ public final class OnnxImport {
             if (t == null || t.getDataType() != Onnx.TensorProto.DataType.INT64_VALUE) {
                 throw error(node(n) + ": " + what + " must be an int64 initializer");
             }
-            long count = t.getDimsList().stream().reduce(1L, Math::multiplyExact);
+            long count = 1;
+            for (long d : t.getDimsList()) {
+                if (d < 0) {
+                    throw error(node(n) + ": " + what + " has a negative extent");
+                }
+                count = Math.multiplyExact(count, d);
+            }
             if (count > 64) {
                 throw error(node(n) + ": " + what + " has " + count + " values, more than 64");
             }
