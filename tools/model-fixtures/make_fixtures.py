@@ -364,6 +364,7 @@ def onnx_models():
     def save(model_name, nodes, inits, out_dim, external=False):
         graph = helper.make_graph(nodes, model_name, [vi("x", ["T", H])], [vi("y", ["T", out_dim])], inits)
         model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="fusec-fixtures")
+        model.ir_version = 8  # what ONNX Runtime 1.23 and later read (onnx 1.23 would write 14, which ORT 1.30 refused)
         onnx.checker.check_model(model)
         path = os.path.join(folder, model_name + ".onnx")
         if external:
@@ -483,6 +484,7 @@ def ort_narrow_matmul():
                               [helper.make_tensor_value_info("a", et, [1, 8]), helper.make_tensor_value_info("b", et, [8, 8])],
                               [helper.make_tensor_value_info("c", et, [1, 8])])
         m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+        m.ir_version = 8
         try:
             ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"])
             manifest["onnx"]["ort_cpu_matmul_" + name] = "session created"
