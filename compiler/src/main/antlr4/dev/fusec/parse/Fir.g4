@@ -4,7 +4,7 @@ grammar Fir;
 file      : graph EOF ;
 graph     : 'graph' name '(' params? ')' '->' '(' params? ')' '{' stmt* ret '}' ;
 params    : param (',' param)* ','? ;
-param     : name ':' type ;
+param     : name ':' type ('=' bind=name '(' STRING ')')? ;
 type      : dtype=name '[' (dim (',' dim)*)? ']' ;
 dim       : dimFactor ('*' dimFactor)* ;
 dimFactor : INT | name ;
@@ -31,6 +31,8 @@ ID        : [A-Za-z_] [A-Za-z0-9_]* ;
 FLOAT     : [0-9]+ '.' [0-9]* EXP? | '.' [0-9]+ EXP? | [0-9]+ EXP ;
 INT       : [0-9]+ ;
 fragment EXP : [eE] [+-]? [0-9]+ ;
+// A weight's checkpoint name (WeightRef says which characters it may hold).
+STRING    : '"' ~["\\\r\n]* '"' ;
 COMMENT   : '#' ~[\r\n]* -> skip ;
 WS        : [ \t\r\n]+ -> skip ;
 // Anything else is one bad character, reported by the parser with its position.

@@ -164,7 +164,20 @@ public final class Benchmark {
                     }
                 }
             }
-            boolean memoryBound = (double) flops / (inputBytes + outputBytes) < limits.peakGflops() / limits.memGbps();
+            return time(g.name(), dims, s, limits, runners, notRun, copies, inputBytes + outputBytes, flops, par);
+        } finally {
+            runners.forEach(Runner::close);
+        }
+    }
+
+    /**
+     * The timing of {@code runners} (fused, unfused, then peers) over {@code copies} input copies, for
+     * work of {@code bytes} and {@code flops}: the warm-up, settling and interleaved rounds above.
+     */
+    static Result time(String graph, Map<String, Long> dims, Settings s, MachineLimits limits, List<Runner> runners,
+                       Map<String, String> notRun, int copies, long bytes, long flops, Parallel par) {
+        {
+            boolean memoryBound = (double) flops / bytes < limits.peakGflops() / limits.memGbps();
             StreamProbe probe = memoryBound ? new StreamProbe(par) : null;
             double[] live = new double[memoryBound ? s.runs() : 0];
             double[][] times = new double[runners.size()][s.runs()];
@@ -212,17 +225,15 @@ public final class Benchmark {
             List<Row> rows = new ArrayList<>();
             for (int i = 0; i < runners.size(); i++) {
                 double med = median(times[i]);
-                double gbps = (inputBytes + outputBytes) / med / 1e6;
+                double gbps = bytes / med / 1e6;
                 double gflops = flops / med / 1e6;
                 double pct = 100 * (memoryBound ? gbps / limits.memGbps() : gflops / limits.peakGflops());
                 rows.add(new Row(runners.get(i).mode(), med, Arrays.stream(times[i]).min().orElse(0),
                         Arrays.stream(times[i]).max().orElse(0), gbps, gflops, SpeedUp.of(times[1], times[i]), pct, 100 * gbps / liveGbps,
                         maxRelDiff(runners.get(i).outputs(), reference), times[i]));
             }
-            return new Result(g.name(), new LinkedHashMap<>(dims), s.threads(), copies, inputBytes + outputBytes, flops,
+            return new Result(graph, new LinkedHashMap<>(dims), s.threads(), copies, bytes, flops,
                     memoryBound, limits, liveGbps, rows, s.runs(), warmupRounds, jitDuring, Collections.unmodifiableMap(notRun));
-        } finally {
-            runners.forEach(Runner::close);
         }
     }
 

@@ -2,6 +2,11 @@ package dev.fusec.cli;
 
 import dev.fusec.bench.BenchReport;
 import dev.fusec.bench.Benchmark;
+import dev.fusec.bench.LayerStack;
+import dev.fusec.frontend.WeightBinding;
+import dev.fusec.runtime.Checkpoint;
+import dev.fusec.runtime.Tensor;
+import java.util.OptionalInt;
 import dev.fusec.bench.MachineLimits;
 import dev.fusec.interp.InputBinding;
 import dev.fusec.ir.Graph;
@@ -64,6 +69,14 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--remeasure-limits", description = "measure the machine's limits again instead of using the cached ones")
     boolean remeasure;
 
+    @Option(names = "--weights", paramLabel = "FILE|DIR",
+            description = "time the graph on a checkpoint's weights (memory-mapped, 16-bit kept 16-bit) instead of random ones")
+    Path weights;
+
+    @Option(names = "--layer", paramLabel = "N|all",
+            description = "the layer whose weights to use; all: a decode step of the whole FFN stack, every layer in turn")
+    String layer;
+
     @Override
     public Integer call() throws IOException {
         int workers = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
@@ -80,6 +93,10 @@ final class BenchCommand implements Callable<Integer> {
                 }
             }
             Graph g = file.parse();
+            if (weights != null) {
+                return stack(g, written, workers);
+            }
+            ModelLayers.choice(file, weights, layer);
             Map<String, Long> binding = InputBinding.bind(g, file.dims(dims), Map.of());
             if (ortModel != null && !noPeers) {
                 // ORT's model was asked for: a graph ONNX cannot express is an error here, before any timing
@@ -121,6 +138,42 @@ final class BenchCommand implements Callable<Integer> {
                     Files.deleteIfExists(ortDir);
                 }
             }
+        }
+        return 0;
+    }
+
+    /** {@code --weights}: the graph on the checkpoint's layers, one or all in turn (a decode step of the stack). */
+    private int stack(Graph g, OutputPaths written, int workers) throws IOException {
+        ModelLayers.Choice choice = ModelLayers.choice(file, weights, layer);
+        if (ortModel != null) {
+            throw file.usage("--save-ort-model does not go with --weights");
+        }
+        try (Checkpoint c = WeightBinding.open(weights)) {
+            List<Integer> layers = choice.all() ? WeightBinding.allLayers(g, c, weights) : List.of(choice.layer().orElse(-1));
+            List<Map<String, Tensor>> bound = new ArrayList<>();
+            for (int l : layers) {
+                bound.add(WeightBinding.bind(g, c, l < 0 ? OptionalInt.empty() : OptionalInt.of(l)));
+            }
+            Map<String, Tensor> first = new java.util.LinkedHashMap<>(bound.get(0));
+            Map<String, Long> binding = InputBinding.bind(g, file.dims(dims), first);
+            MachineLimits limits = MachineLimits.forThreads(workers, KernelCache.defaultDir(), remeasure);
+            Benchmark.Settings settings = new Benchmark.Settings(workers, runs, warmup, warmupMillis, seed, !noPeers,
+                    new KernelCache(KernelCache.defaultDir()));
+            Benchmark.Result result = LayerStack.run(g, bound, binding, settings, limits, Peers.layers());
+            if (report != null) {
+                byte[] html = BenchReport.html(result).getBytes(StandardCharsets.UTF_8);
+                written.put(report, out -> out.write(html));
+            }
+            written.commit();
+            PrintWriter out = written.toStdout() ? file.err() : file.out();
+            out.print(json ? BenchReport.json(result) : BenchReport.text(result));
+            if (!json) {
+                out.printf(java.util.Locale.ROOT, "weights %s: %d layer(s), %.1f MiB of weights a step; per token (T=%s) the fused stack took %.3f ms%n",
+                        weights, layers.size(), bound.stream().flatMap(m -> m.values().stream())
+                                .mapToLong(t -> t.stored().map(s -> s.data().byteSize()).orElse(0L)).sum() / 1048576.0,
+                        binding.getOrDefault("T", 1L), result.rows().get(0).medianMs() / binding.getOrDefault("T", 1L));
+            }
+            out.flush();
         }
         return 0;
     }

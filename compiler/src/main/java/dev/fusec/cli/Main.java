@@ -23,7 +23,7 @@ import picocli.CommandLine;
  */
 @Command(name = "fusec", mixinStandardHelpOptions = true, version = "fusec 0.1.0",
         description = "Compiles transformer FFN graphs: fuses SwiGLU and gate-up projections, runs and compares them.",
-        subcommands = {CheckCommand.class, FuseCommand.class, DotCommand.class, EmitCommand.class, BenchCommand.class, ExportOnnxCommand.class, PassesCommand.class, RunCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {CheckCommand.class, FuseCommand.class, ImportCommand.class, RandomModelCommand.class, DotCommand.class, EmitCommand.class, BenchCommand.class, ExportOnnxCommand.class, PassesCommand.class, RunCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     static final int EXIT_ERROR = 1;
     static final int EXIT_USAGE = 2;

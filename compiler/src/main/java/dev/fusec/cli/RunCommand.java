@@ -69,6 +69,14 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--no-cache", description = "compile kernels afresh, ignoring and not writing the kernel cache")
     boolean noCache;
 
+    @Option(names = "--weights", paramLabel = "FILE|DIR",
+            description = "bind the graph's weight(\"...\") inputs to a safetensors file or model folder (memory-mapped)")
+    Path weights;
+
+    @Option(names = "--layer", paramLabel = "N|all",
+            description = "the layer {layer} in weight names stands for; all: every layer in turn, each one's output the next one's input")
+    String layer;
+
     @Override
     public Integer call() {
         FusecGraph g = file.load();
@@ -78,36 +86,55 @@ final class RunCommand implements Callable<Integer> {
         }
         Map<String, Path> outFiles = namedFiles(outputs, "--output", g, false);
         Map<String, Path> inFiles = namedFiles(inputs, "--input", g, true);
-        try (OutputPaths written = new OutputPaths()) {
+        ModelLayers.Choice choice = ModelLayers.choice(file, weights, layer);
+        try (OutputPaths written = new OutputPaths(); ModelLayers model = ModelLayers.open(g, weights, choice)) {
             // Every output is checked before the work: a path that cannot be written costs nothing.
             outFiles.values().forEach(written::claim);
             Map<String, Tensor> given = new LinkedHashMap<>();
-            inFiles.forEach((name, path) -> given.put(name, readNpy(name, path)));
+            inFiles.forEach((name, path) -> {
+                if (model.bound().contains(name)) {
+                    throw g.error("--input names '" + name + "', which --weights binds");
+                }
+                given.put(name, readNpy(name, path));
+            });
             Map<String, Long> dimFlags = file.dims(dims);
-            Map<String, Tensor> in = g.randomInputs(seed, dimFlags, given);
+            Map<String, Tensor> in = model.inputs(g.randomInputs(seed, dimFlags, model.withFirstLayer(given)));
 
             long start = System.nanoTime();
             CompileOptions options = CompileOptions.defaults().withThreads(workers);
-            Outputs results;
+            Outputs results = null;
             CompiledModel.KernelInfo kernels;
-            try (CompiledModel model = g.compile(mode.api, noCache ? options.withoutKernelCache() : options)) {
-                results = model.run(in, dimFlags);
-                kernels = model.kernels();
+            List<String> layerLines = new ArrayList<>();
+            try (CompiledModel compiled = g.compile(mode.api, noCache ? options.withoutKernelCache() : options)) {
+                for (int i = 0; i < model.layerCount(); i++) {
+                    try (CompiledModel m = model.withLayer(compiled, i)) {
+                        results = m.run(in, dimFlags);
+                    }
+                    if (model.layerCount() > 1) {
+                        TensorSpec first = g.outputs().get(0);
+                        layerLines.add(String.format(Locale.ROOT, "layer %d: %s  (%.1f ms)", model.layer(i), summary(first,
+                                results.get(first.name())), results.millis()));
+                    }
+                    in = model.chain(g, in, results);
+                }
+                kernels = compiled.kernels();
             }
             double ms = (System.nanoTime() - start) / 1e6;
+            final Outputs last = results;
 
             // Files first, all together: a write that fails is an error, and an error leaves stdout empty.
-            outFiles.forEach((name, path) -> written.put(path, results.get(name)::writeNpy));
+            outFiles.forEach((name, path) -> written.put(path, last.get(name)::writeNpy));
             written.commit();
             // With an output on standard output, the summary goes to standard error.
             PrintWriter out = written.toStdout() ? file.err() : file.out();
-            out.printf(Locale.ROOT, "graph %s  mode=%s  %s  seed=%d  (%.1f ms)%n", g.name(), mode,
-                    results.dims().isEmpty() ? "no dims" : "dims " + new java.util.TreeMap<>(results.dims()), seed, ms);
+            out.printf(Locale.ROOT, "graph %s  mode=%s  %s  seed=%d%s  (%.1f ms)%n", g.name(), mode,
+                    last.dims().isEmpty() ? "no dims" : "dims " + new java.util.TreeMap<>(last.dims()), seed, model.describe(), ms);
+            layerLines.forEach(out::println);
             for (TensorSpec p : g.outputs()) {
-                out.println(summary(p, results.get(p.name())));
+                out.println(summary(p, last.get(p.name())));
             }
             if (stats && mode != Mode.interp) {
-                Stats.lines(kernels, results, workers).forEach(out::println);
+                Stats.lines(kernels, last, workers).forEach(out::println);
             }
             out.flush();
         }

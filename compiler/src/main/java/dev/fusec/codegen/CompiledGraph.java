@@ -116,9 +116,21 @@ public final class CompiledGraph {
     public Map<String, Tensor> run(Executor ex, Map<String, Tensor> inputs, Map<String, Long> dims,
                                    dev.fusec.runtime.Parallel par) {
         float[][] in = new float[graph.inputs().size()][];
+        dev.fusec.runtime.StoredTensor[] stored = new dev.fusec.runtime.StoredTensor[in.length];
         for (int i = 0; i < in.length; i++) {
             Param p = graph.inputs().get(i);
             Tensor t = inputs.get(p.name());
+            var st = t.stored().filter(s -> storedAs(p.type().dtype(), s.dtype()));
+            if (st.isPresent()) {
+                // A checkpoint's weight in the declared dtype: packed in place by the kernels that only
+                // pack it, else widened once (its values are on the dtype's grid: nothing to round).
+                if (ex.preparedOnly(i)) {
+                    stored[i] = st.get();
+                } else {
+                    in[i] = t.data();
+                }
+                continue;
+            }
             float[] d = t.data();
             if (p.type().dtype() != DType.F32) {
                 if (p.type().shape().dims().stream().allMatch(Dim::isStatic)) {
@@ -134,7 +146,7 @@ public final class CompiledGraph {
             }
             in[i] = d;
         }
-        float[][] out = ex.run(in, par);
+        float[][] out = ex.run(in, stored, par);
         Map<String, Long> binding = InputBinding.bind(graph, dims, inputs);
         Map<String, Tensor> result = new LinkedHashMap<>();
         for (int i = 0; i < out.length; i++) {
@@ -142,6 +154,16 @@ public final class CompiledGraph {
             result.put(p.name(), new Tensor(types.get(p.name()).shape().evaluate(binding).orElseThrow(), out[i]));
         }
         return result;
+    }
+
+    /** Whether a checkpoint's {@code stored} elements are values of {@code declared} as they are. */
+    static boolean storedAs(DType declared, dev.fusec.runtime.SafeTensors.DType stored) {
+        return switch (declared) {
+            case F32 -> stored == dev.fusec.runtime.SafeTensors.DType.F32;
+            case BF16 -> stored == dev.fusec.runtime.SafeTensors.DType.BF16;
+            case F16 -> stored == dev.fusec.runtime.SafeTensors.DType.F16;
+            case F8E4M3 -> false;
+        };
     }
 
     /** The generated kernel sources and which node uses which. */

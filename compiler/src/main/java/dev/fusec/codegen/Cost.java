@@ -21,7 +21,7 @@ public final class Cost {
             case Op.GateUp g -> matmul(types.get(g.x()).shape(), types.get(g.wGate()).shape(), g.transposeB(), 2, binding);
             case Op.GateUpSwiGlu g -> matmul(types.get(g.x()).shape(), types.get(g.wGate()).shape(), g.transposeB(), 2, binding);
             case Op.Reshape r -> 0;
-            case Op.Binary _, Op.Unary _, Op.Clamp _, Op.Split _, Op.Concat _, Op.Transpose _, Op.SwiGlu _, Op.BiasSwiGlu _,
+            case Op.Binary _, Op.Unary _, Op.Swish _, Op.Const _, Op.Clamp _, Op.Split _, Op.Concat _, Op.Transpose _, Op.SwiGlu _, Op.BiasSwiGlu _,
                  Op.WeightedSwiGlu _, Op.WeightedBiasSwiGlu _, Op.SwiGluBack _, Op.BiasSwiGluBack _, Op.WeightedSwiGluBack _ ->
                     n.results().stream().mapToLong(r -> count(types.get(r).shape(), binding)).sum();
         };

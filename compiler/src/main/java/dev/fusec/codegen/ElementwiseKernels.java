@@ -2,6 +2,7 @@ package dev.fusec.codegen;
 
 import dev.fusec.ir.Activation;
 import dev.fusec.ir.Dim;
+import dev.fusec.ir.Glu;
 import dev.fusec.ir.Op;
 import dev.fusec.ir.Shape;
 import dev.fusec.runtime.KernelSource;
@@ -27,6 +28,20 @@ final class ElementwiseKernels {
             case GELU_TANH -> "gelu (tanh form)";
         };
         return elementwise(g, what, vectorUnary(u.kind(), "v"), scalarUnary(u.kind(), "v"));
+    }
+
+    /** swish(x, alpha) = x * sigmoid(alpha * x). */
+    static KernelSource swish(Gen g, Op.Swish w) {
+        String a = floatLit(w.alpha());
+        return elementwise(g, "swish (alpha " + w.alpha() + ")", "v.mul(VectorMath.sigmoid(v.mul(" + a + ")))",
+                "v / (1f + (float) Math.exp(-(" + a + " * v)))");
+    }
+
+    /** A scalar constant: one float written (the executor rounds it to a narrower dtype, as every result). */
+    static KernelSource constant(Gen g, Op.Const c) {
+        KernelClass k = g.start("write the value " + c.value() + " into the one element of the result");
+        k.run("args[0][0] = " + floatLit(c.value()) + ";\n");
+        return k.build();
     }
 
     /** min(max(x, min), max). */
@@ -89,6 +104,29 @@ final class ElementwiseKernels {
             case GELU -> "VectorMath.gelu(" + v + ")";
             case GELU_TANH -> "VectorMath.geluTanh(" + v + ")";
         };
+    }
+
+    /**
+     * The forward GLU's gate term of the FloatVector {@code g} (a simple name): act(g), or for silu with
+     * alpha (gpt-oss) g * sigmoid(alpha * g).
+     */
+    static String vectorGate(Glu glu, String g) {
+        return glu.alpha() == 1.0 ? vectorActivation(glu.act(), g)
+                : g + ".mul(VectorMath.sigmoid(" + g + ".mul(" + floatLit(glu.alpha()) + ")))";
+    }
+
+    /** {@link #vectorGate} of a float, for tails. */
+    static String scalarGate(Glu glu, String g) {
+        return glu.alpha() == 1.0 ? scalarActivation(glu.act(), g)
+                : g + " / (1f + (float) Math.exp(-(" + floatLit(glu.alpha()) + " * " + g + ")))";
+    }
+
+    /** The forward GLU's up term of a vector ({@code vector}) or float named {@code u}: u, or u + beta. */
+    static String upTerm(Glu glu, String u, boolean vector) {
+        if (glu.beta() == 0.0) {
+            return u;
+        }
+        return vector ? u + ".add(" + floatLit(glu.beta()) + ")" : "(" + u + " + " + floatLit(glu.beta()) + ")";
     }
 
     /** The gating activation of the float {@code v} (a simple name: it may appear twice), for tails. */

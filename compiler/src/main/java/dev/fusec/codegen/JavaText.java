@@ -18,6 +18,7 @@ final class JavaText {
     private static final String RUNTIME = "dev.fusec.runtime";
     static final Map<String, ClassName> TYPES = Map.ofEntries(
             type(VECTOR, "FloatVector"),
+            type(VECTOR, "IntVector"),
             type(VECTOR, "VectorMask"),
             type(VECTOR, "VectorOperators"),
             type(VECTOR, "VectorShuffle"),
@@ -27,6 +28,7 @@ final class JavaText {
             type(RUNTIME, "Packing"),
             type(RUNTIME, "Rounding"),
             type(RUNTIME, "Scratch"),
+            type(RUNTIME, "StoredTensor"),
             type(RUNTIME, "VectorMath"));
 
     private static Map.Entry<String, ClassName> type(String pkg, String name) {

@@ -144,8 +144,10 @@ final class KernelClass {
                         .returns(ArrayTypeName.of(TypeName.INT)).addParameter(TypeName.INT, "operand")
                         .addStatement("return new int[] {$L}", intList(preparedFrom)).build());
             }
+            // Operands come as arrays, or as a checkpoint's tensors read in place (stored[i], then operands[i] is null).
             t.addMethod(MethodSpec.methodBuilder("prepare").addAnnotation(Override.class).addModifiers(Modifier.PUBLIC)
                     .returns(FLOATS).addParameter(TypeName.INT, "operand").addParameter(ArrayTypeName.of(FLOATS), "operands")
+                    .addParameter(ArrayTypeName.of(JavaText.TYPES.get("StoredTensor")), "stored")
                     .addParameter(PARALLEL, "par").addCode(JavaText.code(prepareBody)).build());
         }
         helpers.forEach(t::addMethod);

@@ -86,6 +86,8 @@ public final class KernelGenerator {
             case Op.GateUpSwiGlu gu -> MatMulKernels.generate(g, gu);
             case Op.Binary b -> ElementwiseKernels.binary(g, b);
             case Op.Unary u -> ElementwiseKernels.unary(g, u);
+            case Op.Swish w -> ElementwiseKernels.swish(g, w);
+            case Op.Const c -> ElementwiseKernels.constant(g, c);
             case Op.Clamp c -> ElementwiseKernels.clamp(g, c);
             case Op.Split s -> LayoutKernels.split(g);
             case Op.Concat c -> LayoutKernels.concat(g);

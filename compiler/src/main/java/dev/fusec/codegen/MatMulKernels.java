@@ -37,7 +37,7 @@ final class MatMulKernels {
      * the defaults, which they never read.
      */
     private record Shape2(String x, String w1, String w2, String bias, boolean transposed, int k, int n,
-                          Epilogue epilogue, Layout layout, OptionalDouble limit, Activation act) {}
+                          Epilogue epilogue, Layout layout, OptionalDouble limit, Activation act, Glu glu, String widen) {}
 
     static KernelSource generate(Gen g, Op.MatMul m) {
         return generate(g, plan(g, m.a(), m.b(), null, null, m.transposeB(), Epilogue.STORE, Glu.DEFAULT));
@@ -69,7 +69,8 @@ final class MatMulKernels {
         boolean wide = lanes == 16;
         int vpr = dual ? 1 : 2; // swigluRowsAlone relies on one vector per weight for dual tiles
         int nr = vpr * lanes;
-        int pw = dual ? 2 * nr : nr; // floats per k of a packed panel
+        // Floats per k of a packed panel; a 16-bit panel packs the same 2L slots into L floats.
+        int pw = s.widen() != null ? lanes : dual ? 2 * nr : nr;
         int mr = wide ? 12 : 6;
         int panels = (s.n() + nr - 1) / nr;
         int ldc = s.epilogue() == Epilogue.GATE_UP ? 2 * s.n() : s.n();
@@ -94,8 +95,8 @@ final class MatMulKernels {
                         + (lda == s.k() ? "" : "; per call, copy the rows of " + s.x() + " to a stride of " + lda
                         + " floats, so the MR rows of a tile do not share L1 cache sets"),
                 "split the panels across threads; for each panel, walk the " + rows + " rows in tiles of MR = " + mr
-                        + " (a smaller tile for the rest); one row (decode) walks a thread's panels in " + GROUP
-                        + " contiguous parts side by side, " + GROUP + " sequential weight streams, one pass over the weights"
+                        + " (a smaller tile for the rest); one row (decode) walks a thread's panels in " + group(s)
+                        + " contiguous parts side by side, " + group(s) + " sequential weight streams, one pass over the weights"
                         + "; 2 to " + pairRows + " rows walk the panels in pairs (p, p + PANELS / 2), two weight"
                         + " streams per thread",
                 "per tile: " + (dual ? 2 * vpr : vpr) + " accumulator vectors per row live in registers for the "
@@ -127,10 +128,14 @@ final class MatMulKernels {
         if (s.epilogue() == Epilogue.GATE_UP && s.layout() == Layout.INTERLEAVED) {
             SwiGluKernels.zipShuffles(k);
         }
-        if (dual) {
-            k.prepare(new int[] {1}, new int[] {1, 2}, "return Packing.panelPairs(operands[1], operands[2], K, N, NR, TRANSPOSED, par);\n");
+        if (s.widen() != null) {
+            k.prepare(new int[] {1}, dual ? new int[] {1, 2} : new int[] {1}, "return Packing.panels16(operands[1], stored[1], "
+                    + (dual ? "operands[2], stored[2]" : "null, null") + ", " + s.widen().equals("f16") + ", K, N, NR, L, TRANSPOSED, par);\n");
+        } else if (dual) {
+            k.prepare(new int[] {1}, new int[] {1, 2},
+                    "return Packing.panelPairs(operands[1], stored[1], operands[2], stored[2], K, N, NR, TRANSPOSED, par);\n");
         } else {
-            k.prepare(new int[] {1}, new int[] {1}, "return Packing.panels(operands[1], K, N, NR, TRANSPOSED, par);\n");
+            k.prepare(new int[] {1}, new int[] {1}, "return Packing.panels(operands[1], stored[1], K, N, NR, TRANSPOSED, par);\n");
         }
 
         String bias = s.epilogue() == Epilogue.BIAS ? "a2, " : "";
@@ -202,7 +207,7 @@ final class MatMulKernels {
         }
         List<String> rowParams = panelParams.subList(0, panelParams.size() - 2); // all but "int m", "int p"
         k.helper("void", "rowPanels", concat(rowParams, "int p0", "int p1"), rowPanels(s));
-        for (int group : new int[] {GROUP, 1}) {
+        for (int group : new int[] {group(s), 1}) {
             List<String> params = s.epilogue() == Epilogue.SWIGLU ? concat(rowParams, "float[] upTile") : rowParams;
             k.helper("void", "rowTile" + group, concat(params, "int p", "int stride"), rowTile(group, dual, vpr, s));
         }
@@ -231,17 +236,18 @@ final class MatMulKernels {
                         for (int r = 0; r < rows; r++) {
                             final FloatVector gate = FloatVector.fromArray(S, c, cOff + r * LDC);
                             final FloatVector up = FloatVector.fromArray(S, upTile, r * L);
-                            %1$s.mul(up).intoArray(c, cOff + r * LDC);
+                            %1$s.mul(%3$s).intoArray(c, cOff + r * LDC);
                         }
                         return;
                     }
                     for (int r = 0; r < rows; r++) {
                         for (int j = 0; j < N - col; j++) {
                             final float gate = c[cOff + r * LDC + j];
-                            c[cOff + r * LDC + j] = %2$s * upTile[r * L + j];
+                            c[cOff + r * LDC + j] = %2$s * %4$s;
                         }
                     }
-                    """.formatted(ElementwiseKernels.vectorActivation(s.act(), "gate"), ElementwiseKernels.scalarActivation(s.act(), "gate")));
+                    """.formatted(ElementwiseKernels.vectorGate(s.glu(), "gate"), ElementwiseKernels.scalarGate(s.glu(), "gate"),
+                    ElementwiseKernels.upTerm(s.glu(), "up", true), ElementwiseKernels.upTerm(s.glu(), "upTile[r * L + j]", false)));
         }
         return k.build();
     }
@@ -261,7 +267,13 @@ final class MatMulKernels {
         Shape w = g.shapeOf(w1);
         int k = (int) (transposed ? w.dim(1) : w.dim(0)).value();
         int n = (int) (transposed ? w.dim(0) : w.dim(1)).value();
-        return new Shape2(x, w1, w2, bias, transposed, k, n, e, glu.layout(), glu.limit(), glu.act());
+        // bf16 and f16 weights are packed and read at 16 bits (Packing.panels16); f32 ones at 32.
+        String widen = switch (g.types().get(w1).dtype()) {
+            case BF16 -> "bf16";
+            case F16 -> "f16";
+            case F32, F8E4M3 -> null;
+        };
+        return new Shape2(x, w1, w2, bias, transposed, k, n, e, glu.layout(), glu.limit(), glu.act(), glu, widen);
     }
 
     /** The longest K block of a blocked kernel: 2048 x 32 floats of a panel, 256 KiB. */
@@ -269,6 +281,14 @@ final class MatMulKernels {
 
     /** Panels the decode path reads side by side (see {@link #rowPanels}). */
     private static final int GROUP = 4;
+
+    /**
+     * Decode streams per thread: GROUP, twice that for 16-bit panels, whose k-rows are half as long,
+     * so that a k step still reads as many bytes (and keeps as many cache-line misses in flight).
+     */
+    private static int group(Shape2 s) {
+        return GROUP;
+    }
 
     private static List<String> concat(List<String> head, String... tail) {
         List<String> all = new ArrayList<>(head);
@@ -287,15 +307,18 @@ final class MatMulKernels {
                 }
             }
         }
-        t.append(kLoop(rows, dual, vpr, "0", "K"));
+        t.append(kLoop(rows, dual, vpr, "0", "K", s.widen()));
         return t.append(epilogue(rows, vpr, s)).toString();
     }
 
     /** The k loop of a tile over [from, to): load the panel's vectors for k, broadcast A[row, k], FMA. */
-    private static String kLoop(int rows, boolean dual, int vpr, String from, String to) {
+    private static String kLoop(int rows, boolean dual, int vpr, String from, String to, String widen) {
         StringBuilder t = new StringBuilder();
         t.append("for (int k = ").append(from).append("; k < ").append(to).append("; k++) {\n");
-        for (int v = 0; v < vpr; v++) {
+        if (widen != null) {
+            t.append(wideLoads("bOff", "q", "b0", dual ? "w0" : "b1", widen));
+        }
+        for (int v = 0; v < vpr && widen == null; v++) {
             t.append("    final FloatVector b").append(v).append(" = FloatVector.fromArray(S, b, ").append(at("bOff", v)).append(");\n");
             if (dual) {
                 t.append("    final FloatVector w").append(v).append(" = FloatVector.fromArray(S, b, ").append(at("bOff", vpr + v))
@@ -329,7 +352,7 @@ final class MatMulKernels {
                         .append(r).append(" * LDC").append(v == 0 ? "" : " + " + v + " * L").append(", m").append(v).append(");\n");
             }
         }
-        t.append(kLoop(rows, false, vpr, "k0", "k1"));
+        t.append(kLoop(rows, false, vpr, "k0", "k1", s.widen()));
         if (s.epilogue() == Epilogue.BIAS) {
             t.append("if (k1 == K) {\n");
             for (int r = 0; r < rows; r++) {
@@ -365,11 +388,11 @@ final class MatMulKernels {
         boolean swiglu = s.epilogue() == Epilogue.SWIGLU;
         String args = "a, b, " + (s.epilogue() == Epilogue.BIAS ? "bias, " : "") + "c, " + (swiglu ? "upTile, " : "");
         return (swiglu ? "final float[] upTile = Scratch.rows(L);\n" : "")
-                + "final int part = (p1 - p0) / " + GROUP + ";\n"
+                + "final int part = (p1 - p0) / " + group(s) + ";\n"
                 + "for (int p = p0; p < p0 + part; p++) {\n"
-                + "    rowTile" + GROUP + "(" + args + "p, part);\n"
+                + "    rowTile" + group(s) + "(" + args + "p, part);\n"
                 + "}\n"
-                + "for (int p = p0 + " + GROUP + " * part; p < p1; p++) {\n"
+                + "for (int p = p0 + " + group(s) + " * part; p < p1; p++) {\n"
                 + "    rowTile1(" + args + "p, 0);\n"
                 + "}\n";
     }
@@ -388,7 +411,14 @@ final class MatMulKernels {
         }
         t.append("for (int k = 0; k < K; k++) {\n");
         t.append("    final FloatVector x = FloatVector.broadcast(S, a[k]);\n");
-        for (int q = 0; q < group; q++) {
+        for (int q = 0; q < group && s.widen() != null; q++) {
+            // One load of 2L 16-bit weights feeds both accumulators of the panel.
+            t.append("    final IntVector q").append(q).append(" = FloatVector.fromArray(S, b, o").append(q).append(" + k * PW).reinterpretAsInts();\n");
+            String hiAcc = dual ? "u" + q + "s0" : "c" + q + "s1";
+            t.append("    c").append(q).append("s0 = x.fma(VectorMath.").append(s.widen()).append("Lo(q").append(q).append("), c").append(q).append("s0);\n");
+            t.append("    ").append(hiAcc).append(" = x.fma(VectorMath.").append(s.widen()).append("Hi(q").append(q).append("), ").append(hiAcc).append(");\n");
+        }
+        for (int q = 0; q < group && s.widen() == null; q++) {
             for (int v = 0; v < vpr; v++) {
                 t.append("    c").append(q).append('s').append(v).append(" = x.fma(FloatVector.fromArray(S, b, ").append(at("o" + q, v))
                         .append("), c").append(q).append('s').append(v).append(");\n");
@@ -440,7 +470,10 @@ final class MatMulKernels {
             }
         }
         t.append("for (int k = 0; k < K; k++) {\n");
-        for (int q = 0; q < 2; q++) {
+        for (int q = 0; q < 2 && s.widen() != null; q++) {
+            t.append(wideLoads("o" + q, "q" + q, "b" + q + "s0", dual ? "w" + q + "s0" : "b" + q + "s1", s.widen()));
+        }
+        for (int q = 0; q < 2 && s.widen() == null; q++) {
             for (int v = 0; v < vpr; v++) {
                 t.append("    final FloatVector b").append(q).append('s').append(v).append(" = FloatVector.fromArray(S, b, ")
                         .append(at("o" + q, v)).append(");\n");
@@ -520,6 +553,16 @@ final class MatMulKernels {
             }
         }
         return t.toString();
+    }
+
+    /**
+     * The two weight vectors of step k of a 16-bit panel starting at {@code base}: one load of L ints,
+     * each holding two weights (Packing.panels16), widened into {@code lo} (slots 0..L-1) and {@code hi}.
+     */
+    private static String wideLoads(String base, String q, String lo, String hi, String widen) {
+        return "    final IntVector " + q + " = FloatVector.fromArray(S, b, " + base + " + k * PW).reinterpretAsInts();\n"
+                + "    final FloatVector " + lo + " = VectorMath." + widen + "Lo(" + q + ");\n"
+                + "    final FloatVector " + hi + " = VectorMath." + widen + "Hi(" + q + ");\n";
     }
 
     /** Where the {@code v}-th vector of a packed panel starting at {@code base} lies for step k. */

@@ -52,7 +52,8 @@ final class SwiGluKernels {
                         : "load the gate vector at offset " + layout.gateIndex(0, half) + " and up at " + layout.upIndex(0, half))
                         + (p.bias() != null ? ", add the bias" : "")
                         + (p.glu().limit().isPresent() ? ", clamp (gate <= limit, |up| <= limit)" : "")
-                        + ", h = " + p.glu().act() + "(gate) * up" + (p.weights() != null ? " * w[row]" : "") + ", store h; scalar code for the tail");
+                        + ", h = " + (p.glu().alpha() != 1.0 ? "gate * sigmoid(" + p.glu().alpha() + " * gate)" : p.glu().act() + "(gate)")
+                        + " * " + (p.glu().beta() != 0.0 ? "(up + " + p.glu().beta() + ")" : "up") + (p.weights() != null ? " * w[row]" : "") + ", store h; scalar code for the tail");
         KernelClass k = g.start(steps.toArray(String[]::new));
         k.constant("W", Integer.toString(width)).constant("I", Integer.toString(half));
         p.glu().limit().ifPresent(l -> k.constant("LIMIT", ElementwiseKernels.floatLit(l)));
@@ -79,17 +80,18 @@ final class SwiGluKernels {
         String ui = layout == Layout.INTERLEAVED ? "2 * j + 1" : uo + " + j";
         // One row's vector of columns from j, and its scalar columns past the last full vector.
         Activation act = p.glu().act();
-        String store = ElementwiseKernels.vectorActivation(act, "g") + ".mul(u)" + (p.weights() != null ? ".mul(ws)" : "") + ".intoArray(out, ob + j);\n";
+        String store = ElementwiseKernels.vectorGate(p.glu(), "g") + ".mul(" + ElementwiseKernels.upTerm(p.glu(), "u", true) + ")" + (p.weights() != null ? ".mul(ws)" : "") + ".intoArray(out, ob + j);\n";
         String rowVector = forwardLoads(layout, go, uo, hasBias ? biasTerms(layout, "bias", go, uo, false) : null) + clampV + store;
         String rowTail = half % g.species().lanes() == 0 ? "" : """
                 for (int j = I / L * L; j < I; j++) {
                     float g = y[yb + %1$s]%2$s;
                     float u = y[yb + %3$s]%4$s;
                     %5$s
-                    out[ob + j] = %6$s * u%7$s;
+                    out[ob + j] = %6$s * %8$s%7$s;
                 }
                 """.formatted(gi, hasBias ? " + bias[" + gi + "]" : "", ui, hasBias ? " + bias[" + ui + "]" : "",
-                JavaText.nested(clampS, 4), ElementwiseKernels.scalarActivation(act, "g"), p.weights() != null ? " * w[r]" : "");
+                JavaText.nested(clampS, 4), ElementwiseKernels.scalarGate(p.glu(), "g"), p.weights() != null ? " * w[r]" : "",
+                ElementwiseKernels.upTerm(p.glu(), "u", false));
         String rowStart = "final int yb = r * W;\nfinal int ob = r * I;\n";
         String weightVector = p.weights() != null ? "final FloatVector ws = FloatVector.broadcast(S, w[r]);\n" : "";
         if (hasBias) {

@@ -101,6 +101,8 @@ public final class Interpreter {
             }
             case Op.Binary b -> List.of(broadcast(b.kind(), a.get(0), a.get(1)));
             case Op.Unary u -> List.of(map(a.get(0), x -> unary(u.kind(), x)));
+            case Op.Swish w -> List.of(map(a.get(0), x -> x / (1 + Math.exp(-w.alpha() * x))));
+            case Op.Const c -> List.of(new double[] {c.value()});
             case Op.Clamp c -> List.of(map(a.get(0), x -> {
                 double r = x;
                 if (c.min().isPresent()) {
@@ -148,6 +150,11 @@ public final class Interpreter {
             case GELU -> gelu(x);
             case GELU_TANH -> geluTanh(x);
         };
+    }
+
+    /** The forward GLU's gate term: act(gate), or gate * sigmoid(alpha * gate) for silu with alpha (gpt-oss). */
+    static double gated(Glu glu, double gate) {
+        return glu.alpha() == 1.0 ? activation(glu.act(), gate) : gate / (1 + Math.exp(-glu.alpha() * gate));
     }
 
     /** d/dx of {@link #activation}. */
@@ -406,7 +413,7 @@ public final class Interpreter {
                 double g = biased(y[base + gi], bias, gi);
                 double u = biased(y[base + ui], bias, ui);
                 GateUp gu = GateUp.of(g, u, glu);
-                out[r * half + j] = activation(glu.act(), gu.gate()) * gu.up() * w;
+                out[r * half + j] = gated(glu, gu.gate()) * (gu.up() + glu.beta()) * w;
             }
         }
         return out;

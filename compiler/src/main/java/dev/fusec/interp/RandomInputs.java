@@ -45,7 +45,7 @@ public final class RandomInputs {
                 case Op.Linear l -> l.w().equals(name) ? true : null;
                 case Op.GateUp gu -> gu.wGate().equals(name) || gu.wUp().equals(name) ? gu.transposeB() : null;
                 case Op.GateUpSwiGlu gu -> gu.wGate().equals(name) || gu.wUp().equals(name) ? gu.transposeB() : null;
-                case Op.Binary _, Op.Unary _, Op.Clamp _, Op.Split _, Op.Concat _, Op.Reshape _, Op.Transpose _, Op.SwiGlu _,
+                case Op.Binary _, Op.Unary _, Op.Swish _, Op.Const _, Op.Clamp _, Op.Split _, Op.Concat _, Op.Reshape _, Op.Transpose _, Op.SwiGlu _,
                      Op.BiasSwiGlu _, Op.WeightedSwiGlu _, Op.WeightedBiasSwiGlu _, Op.SwiGluBack _, Op.BiasSwiGluBack _,
                      Op.WeightedSwiGluBack _ -> null;
             };

@@ -117,6 +117,34 @@ public sealed interface Op {
         public Op withOperands(List<String> o) { arity(o, 1); return new Unary(kind, o.get(0)); }
     }
 
+    /**
+     * swish(x, alpha) = x * sigmoid(alpha * x): SiLU with its input scaled inside the sigmoid only, as
+     * gpt-oss gates with alpha = 1.702 (silu is alpha = 1, and stays its own op).
+     */
+    record Swish(String x, double alpha) implements Op {
+        public Swish {
+            if (!Double.isFinite(alpha) || alpha == 0) {
+                throw new IllegalArgumentException("swish alpha must be a finite non-zero number, got " + alpha);
+            }
+        }
+        public OpCode opCode() { return OpCode.SWISH; }
+        public List<String> operands() { return List.of(x); }
+        public Op withOperands(List<String> o) { arity(o, 1); return new Swish(o.get(0), alpha); }
+    }
+
+    /** A scalar constant, {@code dtype[]} (rank 0: it broadcasts against anything), e.g. the 1 of gpt-oss's up + 1. */
+    record Const(double value, DType dtype) implements Op {
+        public Const {
+            if (!Double.isFinite(value)) {
+                throw new IllegalArgumentException("const value must be a finite number, got " + value);
+            }
+            java.util.Objects.requireNonNull(dtype, "dtype");
+        }
+        public OpCode opCode() { return OpCode.CONST; }
+        public List<String> operands() { return List.of(); }
+        public Op withOperands(List<String> o) { arity(o, 0); return this; }
+    }
+
     /** min(max(x, min), max), either bound optional but not both. */
     record Clamp(String x, OptionalDouble min, OptionalDouble max) implements Op {
         public Clamp {
@@ -251,6 +279,9 @@ public sealed interface Op {
 
     /** dy of swiglu given the output gradient g [..., I]: dy [..., 2I]. */
     record SwiGluBack(String grad, String y, Glu glu) implements Op {
+        public SwiGluBack {
+            glu.requireForwardOnlyDefaults();
+        }
         public OpCode opCode() { return OpCode.SWIGLU_BACK; }
         public List<String> operands() { return List.of(grad, y); }
         public Op withOperands(List<String> o) { arity(o, 2); return new SwiGluBack(o.get(0), o.get(1), glu); }
@@ -259,6 +290,9 @@ public sealed interface Op {
 
     /** dy = swiglu_back(g, y + b); db = dy summed over all leading dims. */
     record BiasSwiGluBack(String grad, String y, String bias, Glu glu) implements Op {
+        public BiasSwiGluBack {
+            glu.requireForwardOnlyDefaults();
+        }
         public OpCode opCode() { return OpCode.BIAS_SWIGLU_BACK; }
         public List<String> operands() { return List.of(grad, y, bias); }
         public Op withOperands(List<String> o) { arity(o, 3); return new BiasSwiGluBack(o.get(0), o.get(1), o.get(2), glu); }
@@ -268,6 +302,9 @@ public sealed interface Op {
 
     /** dy = swiglu_back(g * w, y); dw = sum(swiglu(y) * g, -1, keepdim). */
     record WeightedSwiGluBack(String grad, String y, String weights, Glu glu) implements Op {
+        public WeightedSwiGluBack {
+            glu.requireForwardOnlyDefaults();
+        }
         public OpCode opCode() { return OpCode.WEIGHTED_SWIGLU_BACK; }
         public List<String> operands() { return List.of(grad, y, weights); }
         public Op withOperands(List<String> o) { arity(o, 3); return new WeightedSwiGluBack(o.get(0), o.get(1), o.get(2), glu); }

@@ -9,7 +9,7 @@ import java.util.Optional;
  */
 public enum OpCode {
     MATMUL("matmul"), LINEAR("linear"), ADD("add"), SUB("sub"), MUL("mul"), SILU("silu"), SIGMOID("sigmoid"),
-    GELU("gelu"), CLAMP("clamp"), SPLIT("split"), CONCAT("concat"), RESHAPE("reshape"), TRANSPOSE("transpose"),
+    GELU("gelu"), SWISH("swish"), CONST("const"), CLAMP("clamp"), SPLIT("split"), CONCAT("concat"), RESHAPE("reshape"), TRANSPOSE("transpose"),
     SWIGLU("swiglu"), BIAS_SWIGLU("bias_swiglu"), WEIGHTED_SWIGLU("weighted_swiglu"),
     WEIGHTED_BIAS_SWIGLU("weighted_bias_swiglu"), GATE_UP("gate_up"), GATE_UP_SWIGLU("gate_up_swiglu"),
     SWIGLU_BACK("swiglu_back"), BIAS_SWIGLU_BACK("bias_swiglu_back"), WEIGHTED_SWIGLU_BACK("weighted_swiglu_back");

@@ -29,7 +29,7 @@ public final class OpSyntax {
         return java.util.Collections.unmodifiableSet(names);
     }
 
-    private static final Set<String> GLU_ATTRS = Set.of("act", "layout", "limit", "fp8_input_store", "cpu_offload_input");
+    private static final Set<String> GLU_ATTRS = Set.of("act", "layout", "limit", "alpha", "beta", "fp8_input_store", "cpu_offload_input");
 
     /**
      * Builds the op {@code name(operands..., attrs...)} bound to {@code boundNames} results.
@@ -63,6 +63,16 @@ public final class OpSyntax {
                     a.allow("approximate");
                     a.operands(operands, 1, 1);
                     yield new Op.Unary(a.approximate(), operands.get(0));
+                }
+                case SWISH -> {
+                    a.allow("alpha");
+                    a.operands(operands, 1, 1);
+                    yield new Op.Swish(operands.get(0), a.number("alpha").orElseThrow(() -> a.missing("alpha")));
+                }
+                case CONST -> {
+                    a.allow("value", "dtype");
+                    a.operands(operands, 0, 0);
+                    yield new Op.Const(a.number("value").orElseThrow(() -> a.missing("value")), a.dtype());
                 }
                 case CLAMP -> {
                     a.allow("min", "max");
@@ -203,6 +213,11 @@ public final class OpSyntax {
                     case GELU_TANH -> m.put("approximate", "tanh");
                 }
             }
+            case Op.Swish w -> m.put("alpha", Double.toString(w.alpha()));
+            case Op.Const c -> {
+                m.put("value", Double.toString(c.value()));
+                putIf(m, c.dtype() != DType.F32, "dtype", c.dtype().toString());
+            }
             case Op.Clamp c -> {
                 c.min().ifPresent(v -> m.put("min", Double.toString(v)));
                 c.max().ifPresent(v -> m.put("max", Double.toString(v)));
@@ -242,6 +257,8 @@ public final class OpSyntax {
         putIf(m, g.act() != Activation.SILU, "act", g.act().toString());
         putIf(m, g.layout() != Layout.HALVES, "layout", g.layout().toString());
         g.limit().ifPresent(v -> m.put("limit", Double.toString(v)));
+        putIf(m, g.alpha() != 1.0, "alpha", Double.toString(g.alpha()));
+        putIf(m, g.beta() != 0.0, "beta", Double.toString(g.beta()));
         putIf(m, g.fp8InputStore(), "fp8_input_store", "true");
         putIf(m, g.cpuOffloadInput(), "cpu_offload_input", "true");
     }
@@ -438,6 +455,18 @@ public final class OpSyntax {
             throw new CompileError(n.pos(), op + ": layout must be halves, swapped or interleaved, got " + n.value());
         }
 
+        /** const's {@code dtype=}, f32 by default. */
+        DType dtype() {
+            Attr.Named n = byName.get("dtype");
+            if (n == null) {
+                return DType.F32;
+            }
+            if (n.value() instanceof Attr.Word(String w) && DType.parse(w).isPresent()) {
+                return DType.parse(w).get();
+            }
+            throw new CompileError(n.pos(), op + ": dtype must be f32, bf16, f16 or f8e4m3, got " + n.value());
+        }
+
         /** gelu's {@code approximate=none|tanh} (PyTorch's spelling), none by default. */
         Op.UnaryKind approximate() {
             Attr.Named n = byName.get("approximate");
@@ -476,7 +505,8 @@ public final class OpSyntax {
             if (limit.isPresent() && !(limit.getAsDouble() > 0)) {
                 throw error("limit", op + ": limit must be positive, got " + limit.getAsDouble());
             }
-            return new Glu(act(), layout(), limit, bool("fp8_input_store", false), bool("cpu_offload_input", false));
+            return new Glu(act(), layout(), limit, bool("fp8_input_store", false), bool("cpu_offload_input", false),
+                    number("alpha").orElse(1.0), number("beta").orElse(0.0));
         }
     }
 }

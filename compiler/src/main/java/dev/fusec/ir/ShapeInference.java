@@ -116,6 +116,9 @@ public final class ShapeInference {
     private static List<TensorType> inferNode(Node n, List<TensorType> in) {
         Op op = n.op();
         Check c = new Check(n);
+        if (op instanceof Op.Const k) {
+            return List.of(new TensorType(k.dtype(), Shape.of()));
+        }
         c.sameDType(in);
         TensorType first = in.get(0);
         return switch (op) {
@@ -130,6 +133,8 @@ public final class ShapeInference {
             }
             case Op.Binary b -> List.of(first.withShape(c.broadcast(in.get(0).shape(), in.get(1).shape())));
             case Op.Unary u -> List.of(first);
+            case Op.Swish w -> List.of(first);
+            case Op.Const k -> throw new IllegalStateException("const is typed above");
             case Op.Clamp cl -> List.of(first);
             case Op.Split s -> {
                 Shape x = first.shape();

@@ -249,6 +249,13 @@ public final class OnnxExporter {
                     case GELU_TANH -> activation(Activation.GELU_TANH, u.x(), res, n.results());
                 }
             }
+            // swish(x, alpha) = x * sigmoid(alpha * x)
+            case Op.Swish w -> {
+                String scaled = b.node("Mul", res + "_scaled", List.of(w.x(), b.scalar((float) w.alpha())));
+                String sig = b.node("Sigmoid", res + "_sigmoid", List.of(scaled));
+                b.node("Mul", List.of(w.x(), sig), n.results());
+            }
+            case Op.Const k -> b.node("Identity", List.of(b.scalar((float) k.value())), n.results());
             case Op.Clamp c -> b.node("Clip", List.of(c.x(),
                     c.min().isPresent() ? b.scalar((float) c.min().getAsDouble()) : "",
                     c.max().isPresent() ? b.scalar((float) c.max().getAsDouble()) : ""), n.results());
@@ -400,11 +407,14 @@ public final class OnnxExporter {
     /** act(gate') * up' (* w), with gate' and up' clamped when the op has a limit. */
     private void activate(String res, String gate, String up, String weights, Glu glu, List<String> results) {
         Clamped c = clamp(res, gate, up, glu);
-        String act = activation(glu.act(), c.gate(), res, null);
+        String act = glu.alpha() == 1.0 ? activation(glu.act(), c.gate(), res, null)
+                : b.node("Mul", res + "_swish", List.of(c.gate(), b.node("Sigmoid", res + "_sigmoid",
+                        List.of(b.node("Mul", res + "_scaled", List.of(c.gate(), b.scalar((float) glu.alpha())))))));
+        String upTerm = glu.beta() == 0.0 ? c.up() : b.node("Add", res + "_up_beta", List.of(c.up(), b.scalar((float) glu.beta())));
         if (weights == null) {
-            b.node("Mul", List.of(act, c.up()), results);
+            b.node("Mul", List.of(act, upTerm), results);
         } else {
-            String h = b.node("Mul", res + "_unweighted", List.of(act, c.up()));
+            String h = b.node("Mul", res + "_unweighted", List.of(act, upTerm));
             b.node("Mul", List.of(h, weights), results);
         }
     }

@@ -1,5 +1,7 @@
 package dev.fusec.onnx;
 
+import com.google.protobuf.ByteString;
+import dev.fusec.onnx.proto.Onnx;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -10,32 +12,38 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Collects an ONNX graph (nodes, initializers, inputs, outputs) and writes it as a ModelProto.
- * Knows the onnx.proto field numbers and nothing of fusec's IR: {@link OnnxExporter} decides what the
- * nodes are. Value and node names it makes up never collide with names it was told are taken.
+ * Collects an ONNX graph (nodes, initializers, inputs, outputs) and writes it as a ModelProto, with the
+ * classes protoc generates from onnx.proto ({@link Onnx}). Knows nothing of fusec's IR:
+ * {@link OnnxExporter} decides what the nodes are. Value and node names it makes up never collide with
+ * names it was told are taken.
  */
 final class OnnxGraphBuilder {
-    // onnx.proto TensorProto.DataType
-    static final int FLOAT = 1;
-    static final int INT64 = 7;
-
-    // onnx.proto AttributeProto.AttributeType
-    private static final int ATTR_FLOAT = 1;
-    private static final int ATTR_INT = 2;
-    private static final int ATTR_INTS = 7;
+    static final int FLOAT = Onnx.TensorProto.DataType.FLOAT_VALUE;
+    static final int INT64 = Onnx.TensorProto.DataType.INT64_VALUE;
 
     /** One node attribute: an int, a float or a list of ints. */
-    record Attribute(String name, int type, long i, float f, List<Long> ints) {
+    record Attribute(String name, Onnx.AttributeProto.AttributeType type, long i, float f, List<Long> ints) {
         static Attribute of(String name, long value) {
-            return new Attribute(name, ATTR_INT, value, 0, List.of());
+            return new Attribute(name, Onnx.AttributeProto.AttributeType.INT, value, 0, List.of());
         }
 
         static Attribute of(String name, float value) {
-            return new Attribute(name, ATTR_FLOAT, 0, value, List.of());
+            return new Attribute(name, Onnx.AttributeProto.AttributeType.FLOAT, 0, value, List.of());
         }
 
         static Attribute ofInts(String name, List<Long> values) {
-            return new Attribute(name, ATTR_INTS, 0, 0, List.copyOf(values));
+            return new Attribute(name, Onnx.AttributeProto.AttributeType.INTS, 0, 0, List.copyOf(values));
+        }
+
+        Onnx.AttributeProto proto() {
+            Onnx.AttributeProto.Builder a = Onnx.AttributeProto.newBuilder().setName(name).setType(type);
+            switch (type) {
+                case FLOAT -> a.setF(f);
+                case INT -> a.setI(i);
+                case INTS -> a.addAllInts(ints);
+                default -> throw new IllegalStateException("attribute type " + type);
+            }
+            return a.build();
         }
     }
 
@@ -45,10 +53,7 @@ final class OnnxGraphBuilder {
     private final Set<String> values = new HashSet<>();
     private final Set<String> nodeNames = new HashSet<>();
     private final Map<String, String> constants = new HashMap<>();
-    private final List<ProtoWriter> nodes = new ArrayList<>();
-    private final List<ProtoWriter> initializers = new ArrayList<>();
-    private final List<ProtoWriter> inputs = new ArrayList<>();
-    private final List<ProtoWriter> outputs = new ArrayList<>();
+    private final Onnx.GraphProto.Builder graph = Onnx.GraphProto.newBuilder();
     private int nodeCount;
 
     /** Marks names as taken (the source graph's values), so made-up names avoid them. */
@@ -71,32 +76,19 @@ final class OnnxGraphBuilder {
 
     /** Adds a node of the default domain; an empty input name is an omitted optional input. */
     void node(String opType, List<String> in, List<String> out, Attribute... attrs) {
-        ProtoWriter n = new ProtoWriter();
         List<String> trimmed = new ArrayList<>(in);
         while (!trimmed.isEmpty() && trimmed.getLast().isEmpty()) {
             trimmed.removeLast();
         }
-        trimmed.forEach(s -> n.string(1, s));
-        out.forEach(s -> n.string(2, s));
         String name = out.getFirst() + "/" + opType;
         for (int k = 1; !nodeNames.add(name); k++) {
             name = out.getFirst() + "/" + opType + "_" + k;
         }
-        n.string(3, name);
-        n.string(4, opType);
+        Onnx.NodeProto.Builder n = Onnx.NodeProto.newBuilder().addAllInput(trimmed).addAllOutput(out).setName(name).setOpType(opType);
         for (Attribute a : attrs) {
-            ProtoWriter w = new ProtoWriter();
-            w.string(1, a.name());
-            switch (a.type()) {
-                case ATTR_FLOAT -> w.float32(2, a.f());
-                case ATTR_INT -> w.varint(3, a.i());
-                case ATTR_INTS -> a.ints().forEach(v -> w.varint(8, v));
-                default -> throw new IllegalStateException("attribute type " + a.type());
-            }
-            w.varint(20, a.type());
-            n.message(5, w);
+            n.addAttribute(a.proto());
         }
-        nodes.add(n);
+        graph.addNode(n);
         nodeCount++;
     }
 
@@ -112,7 +104,7 @@ final class OnnxGraphBuilder {
         String key = "f:" + Float.floatToRawIntBits(value);
         return constants.computeIfAbsent(key, k -> {
             String name = fresh("const_" + Float.toString(value).replace('-', 'm').replace('.', '_'));
-            initializers.add(floatTensor(name, new long[0], new float[] {value}));
+            graph.addInitializer(floatTensor(name, new long[0], new float[] {value}));
             return name;
         });
     }
@@ -122,76 +114,52 @@ final class OnnxGraphBuilder {
         String key = "i:" + hint + ":" + values;
         return constants.computeIfAbsent(key, k -> {
             String name = fresh(hint);
-            ProtoWriter t = new ProtoWriter();
-            t.varint(1, values.size());
-            t.varint(2, INT64);
-            t.string(8, name);
             ByteBuffer raw = ByteBuffer.allocate(8 * values.size()).order(ByteOrder.LITTLE_ENDIAN);
             values.forEach(raw::putLong);
-            t.bytes(9, raw.array());
-            initializers.add(t);
+            graph.addInitializer(Onnx.TensorProto.newBuilder().addDims(values.size()).setDataType(INT64).setName(name)
+                    .setRawData(ByteString.copyFrom(raw.array())));
             return name;
         });
     }
 
     /** A float32 initializer under a name already reserved (a baked graph input). */
     void initializer(String name, long[] dims, float[] data) {
-        initializers.add(floatTensor(name, dims, data));
+        graph.addInitializer(floatTensor(name, dims, data));
     }
 
     void input(String name, List<DimSpec> dims) {
-        inputs.add(valueInfo(name, dims));
+        graph.addInput(valueInfo(name, dims));
     }
 
     void output(String name, List<DimSpec> dims) {
-        outputs.add(valueInfo(name, dims));
+        graph.addOutput(valueInfo(name, dims));
     }
 
     /** The ModelProto: IR version, one opset import of the default domain, producer, the graph. */
     byte[] model(String graphName, long irVersion, long opset, String producerVersion, String doc) {
-        ProtoWriter g = new ProtoWriter();
-        nodes.forEach(n -> g.message(1, n));
-        g.string(2, graphName);
-        initializers.forEach(t -> g.message(5, t));
-        g.string(10, doc);
-        inputs.forEach(v -> g.message(11, v));
-        outputs.forEach(v -> g.message(12, v));
-
-        ProtoWriter m = new ProtoWriter();
-        m.varint(1, irVersion);
-        m.message(8, new ProtoWriter().string(1, "").varint(2, opset));
-        m.string(2, "fusec");
-        m.string(3, producerVersion);
-        m.message(7, g);
-        return m.toByteArray();
+        graph.setName(graphName).setDocString(doc);
+        return Onnx.ModelProto.newBuilder().setIrVersion(irVersion)
+                .addOpsetImport(Onnx.OperatorSetIdProto.newBuilder().setDomain("").setVersion(opset))
+                .setProducerName("fusec").setProducerVersion(producerVersion).setGraph(graph).build().toByteArray();
     }
 
-    private static ProtoWriter floatTensor(String name, long[] dims, float[] data) {
-        ProtoWriter t = new ProtoWriter();
-        for (long d : dims) {
-            t.varint(1, d);
-        }
-        t.varint(2, FLOAT);
-        t.string(8, name);
+    private static Onnx.TensorProto floatTensor(String name, long[] dims, float[] data) {
         ByteBuffer raw = ByteBuffer.allocate(4 * data.length).order(ByteOrder.LITTLE_ENDIAN);
         raw.asFloatBuffer().put(data);
-        t.bytes(9, raw.array());
-        return t;
+        Onnx.TensorProto.Builder t = Onnx.TensorProto.newBuilder().setDataType(FLOAT).setName(name).setRawData(ByteString.copyFrom(raw.array()));
+        for (long d : dims) {
+            t.addDims(d);
+        }
+        return t.build();
     }
 
-    private static ProtoWriter valueInfo(String name, List<DimSpec> dims) {
-        ProtoWriter shape = new ProtoWriter();
+    private static Onnx.ValueInfoProto valueInfo(String name, List<DimSpec> dims) {
+        Onnx.TensorShapeProto.Builder shape = Onnx.TensorShapeProto.newBuilder();
         for (DimSpec d : dims) {
-            ProtoWriter dim = new ProtoWriter();
-            if (d.param() == null) {
-                dim.varint(1, d.value());
-            } else {
-                dim.string(2, d.param());
-            }
-            shape.message(1, dim);
+            shape.addDim(d.param() == null ? Onnx.TensorShapeProto.Dimension.newBuilder().setDimValue(d.value())
+                    : Onnx.TensorShapeProto.Dimension.newBuilder().setDimParam(d.param()));
         }
-        ProtoWriter tensor = new ProtoWriter().varint(1, FLOAT).message(2, shape);
-        ProtoWriter type = new ProtoWriter().message(1, tensor);
-        return new ProtoWriter().string(1, name).message(2, type);
+        Onnx.TypeProto.Tensor tensor = Onnx.TypeProto.Tensor.newBuilder().setElemType(FLOAT).setShape(shape).build();
+        return Onnx.ValueInfoProto.newBuilder().setName(name).setType(Onnx.TypeProto.newBuilder().setTensorType(tensor)).build();
     }
 }

@@ -1,5 +1,7 @@
 package dev.fusec.onnx;
 
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.fusec.onnx.proto.Onnx;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -8,30 +10,22 @@ public final class OnnxOpTypes {
     private OnnxOpTypes() {}
 
     /**
-     * ModelProto.graph (7) -> GraphProto.node (1) -> NodeProto.op_type (4), in node order, duplicates kept.
+     * ModelProto.graph.node[*].op_type, in node order, duplicates kept.
      *
-     * @throws IllegalArgumentException if the bytes are not a well-formed protobuf message (a length or
-     *     varint running past its message, a group or unknown wire type); nothing else, whatever the bytes
+     * @throws IllegalArgumentException if the bytes are not a well-formed ModelProto (protobuf's own
+     *     reader: a length or varint running past its message, a bad wire type, nesting past its limit);
+     *     nothing else, whatever the bytes
      */
     public static List<String> of(byte[] model) {
+        Onnx.ModelProto m;
+        try {
+            m = Onnx.ModelProto.parseFrom(model);
+        } catch (InvalidProtocolBufferException e) {
+            throw new IllegalArgumentException("not an ONNX model: " + e.getMessage(), e);
+        }
         List<String> ops = new ArrayList<>();
-        ProtoReader m = new ProtoReader(model);
-        while (m.next()) {
-            if (m.field() != 7 || m.wireType() != ProtoWriter.LEN) {
-                continue;
-            }
-            ProtoReader g = m.message();
-            while (g.next()) {
-                if (g.field() != 1 || g.wireType() != ProtoWriter.LEN) {
-                    continue;
-                }
-                ProtoReader node = g.message();
-                while (node.next()) {
-                    if (node.field() == 4 && node.wireType() == ProtoWriter.LEN) {
-                        ops.add(node.string());
-                    }
-                }
-            }
+        for (Onnx.NodeProto n : m.getGraph().getNodeList()) {
+            ops.add(n.getOpType());
         }
         return ops;
     }

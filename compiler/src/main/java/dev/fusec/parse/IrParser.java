@@ -11,6 +11,7 @@ import dev.fusec.ir.Param;
 import dev.fusec.ir.Shape;
 import dev.fusec.ir.SourcePos;
 import dev.fusec.ir.TensorType;
+import dev.fusec.ir.WeightRef;
 import dev.fusec.runtime.BoundedInput;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -22,6 +23,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import org.antlr.v4.runtime.BaseErrorListener;
 import org.antlr.v4.runtime.CharStreams;
@@ -218,6 +220,11 @@ public final class IrParser {
                 statement(s);
             }
             List<Param> outputs = params(g.params(1));
+            for (Param p : outputs) {
+                if (p.weight().isPresent()) {
+                    throw new CompileError(p.pos(), "output '" + p.name() + "' cannot be bound to a weight; only inputs can");
+                }
+            }
             List<FirParser.NameContext> returned = g.ret().name();
             for (FirParser.NameContext r : returned) {
                 if (!defined.contains(r.getText())) {
@@ -236,7 +243,7 @@ public final class IrParser {
         private void collectNames(FirParser.GraphContext g) {
             for (int i = 0; i < g.params().size(); i++) {
                 for (FirParser.ParamContext p : g.params(i).param()) {
-                    taken.add(p.name().getText());
+                    taken.add(p.name(0).getText());
                 }
             }
             for (FirParser.StmtContext s : g.stmt()) {
@@ -248,10 +255,29 @@ public final class IrParser {
             List<Param> out = new ArrayList<>();
             if (ps != null) {
                 for (FirParser.ParamContext p : ps.param()) {
-                    out.add(new Param(p.name().getText(), type(p.type()), pos(p.name())));
+                    out.add(new Param(p.name(0).getText(), type(p.type()), pos(p.name(0)), weight(p)));
                 }
             }
             return out;
+        }
+
+        /** {@code = weight("NAME")} after an input's type, checked by {@link WeightRef#problem}. */
+        private Optional<WeightRef> weight(FirParser.ParamContext p) {
+            if (p.STRING() == null) {
+                return Optional.empty();
+            }
+            if (!p.bind.getText().equals("weight")) {
+                throw new CompileError(pos(p.bind), "an input is bound with = weight(\"NAME\"), not " + p.bind.getText() + "(...)");
+            }
+            if (!type(p.type()).shape().dims().stream().allMatch(Dim::isStatic)) {
+                throw new CompileError(pos(p.name(0)), "input '" + p.name(0).getText() + "' is bound to a weight, so its dims must be numbers");
+            }
+            String quoted = p.STRING().getText();
+            String text = quoted.substring(1, quoted.length() - 1);
+            WeightRef.problem(text).ifPresent(why -> {
+                throw new CompileError(IrParser.pos(file, p.STRING().getSymbol()), why);
+            });
+            return Optional.of(new WeightRef(text));
         }
 
         private TensorType type(FirParser.TypeContext t) {

@@ -60,6 +60,6 @@ public final class IrPrinter {
     }
 
     private static String param(Param p) {
-        return p.name() + ": " + p.type();
+        return p.name() + ": " + p.type() + p.weight().map(w -> " = " + w).orElse("");
     }
 }

@@ -11,6 +11,7 @@ import dev.fusec.pass.rules.ReshapeBeforeActivation;
 import dev.fusec.pass.rules.SiluFromSigmoid;
 import dev.fusec.pass.rules.SplitCanonical;
 import dev.fusec.pass.rules.SwiGluRule;
+import dev.fusec.pass.rules.SwishFromSigmoid;
 import dev.fusec.pass.rules.WeightedSwiGluRule;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -29,7 +30,8 @@ public final class Pipeline {
     public static List<Pass> standard() {
         return List.of(
                 new Pass.RulePass("canonicalize", "one spelling per computation: silu, matmul, reshape before silu, mul order, splits",
-                        List.of(new LinearToMatmul(), new SiluFromSigmoid(), new ReshapeBeforeActivation(), new ActivationFirst(),
+                        List.of(new LinearToMatmul(), new SiluFromSigmoid(), new SwishFromSigmoid(), new ReshapeBeforeActivation(),
+                                new ActivationFirst(),
                                 new SplitCanonical())),
                 new DeadCode(),
                 new CommonSubexpressions(),

@@ -27,7 +27,7 @@ class ApiSurfaceTest {
     static final List<Class<?>> API = List.of(FusecGraph.class, FusecGraph.Builder.class, FusecGraph.FuseOptions.class,
             Fusion.class, Fusion.AfterPass.class, Fusion.Site.class, CompiledModel.class, CompiledModel.KernelInfo.class,
             CompileOptions.class, Outputs.class, Outputs.Step.class, Outputs.Memory.class, Tensor.class, TensorSpec.class,
-            Mode.class, FusecException.class);
+            Mode.class, FusecException.class, Weights.class);
 
     @Test
     void publicSignaturesNameOnlyApiAndJdkTypes() {

@@ -207,7 +207,7 @@ class FusionCliTest {
         for (String rule : Pipeline.ruleNames()) {
             assertTrue(out.lines().anyMatch(l -> l.startsWith("    " + rule + " ")), rule);
         }
-        assertEquals(11, Pipeline.ruleNames().size());
+        assertEquals(12, Pipeline.ruleNames().size());
     }
 
     private static int count(String text, String needle) {

@@ -116,6 +116,27 @@ class KernelSourceGoldenTest {
                       return h
                     }
                     """, EIGHT),
+            new Case("gate_up_swiglu_bf16", """
+                    # bf16 weights packed at 16 bits, two to an int: one load feeds gate and up; HF [out, in] weights
+                    graph ffn_act_bf16(x: bf16[T, 8], w_gate: bf16[12, 8], w_up: bf16[12, 8]) -> (h: bf16[T, 12]) {
+                      h = gate_up_swiglu(x, w_gate, w_up, transpose_b=true)
+                      return h
+                    }
+                    """, EIGHT),
+            new Case("linear_f16", """
+                    # an f16 weight: the two vectors of a panel from one load, widened
+                    graph proj_f16(x: f16[T, 8], w: f16[20, 8]) -> (y: f16[T, 20]) {
+                      y = linear(x, w)
+                      return y
+                    }
+                    """, EIGHT),
+            new Case("bias_swiglu_gptoss", """
+                    # gpt-oss's activation: (up + 1) * gate * sigmoid(1.702 * gate), interleaved, clamped at 7
+                    graph gptoss_act2(y: f32[T, 40], b: f32[40]) -> (h: f32[T, 20]) {
+                      h = bias_swiglu(y, b, layout=interleaved, limit=7.0, alpha=1.702, beta=1.0)
+                      return h
+                    }
+                    """, EIGHT),
             new Case("bias_swiglu_back", """
                     # Megatron's bias_swiglu_back: dy [T, 40] and db [40] summed over the tokens
                     graph act_back(g: f32[T, 20], y: f32[T, 40], b: f32[40]) -> (dy: f32[T, 40], db: f32[40]) {

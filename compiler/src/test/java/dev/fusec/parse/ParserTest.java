@@ -243,13 +243,15 @@ class ParserTest {
                 case SILU -> "r = silu(x)";
                 case SIGMOID -> "r = sigmoid(x)";
                 case GELU -> "r = gelu(x, approximate=tanh)";
+                case SWISH -> "r = swish(x, alpha=1.702)";
+                case CONST -> "r = const(value=1.0, dtype=bf16)";
                 case CLAMP -> "r = clamp(x, min=-1.0)";
                 case SPLIT -> "a, b = split(x, parts=2, axis=-1)";
                 case CONCAT -> "r = concat(x, y, axis=-1)";
                 case RESHAPE -> "r = reshape(x, shape=[T, 2, 4])";
                 case TRANSPOSE -> "r = transpose(x, perm=[1, 0])";
                 case SWIGLU -> "r = swiglu(x, act=gelu)";
-                case BIAS_SWIGLU -> "r = bias_swiglu(x, y, act=gelu_tanh)";
+                case BIAS_SWIGLU -> "r = bias_swiglu(x, y, layout=interleaved, limit=7.0, alpha=1.702, beta=1.0)";
                 case WEIGHTED_SWIGLU -> "r = weighted_swiglu(x, y)";
                 case WEIGHTED_BIAS_SWIGLU -> "r = weighted_bias_swiglu(x, y, z, limit=7.0)";
                 case GATE_UP -> "r = gate_up(x, y, z, layout=interleaved)";
@@ -265,6 +267,45 @@ class ParserTest {
             assertEquals(call.substring(call.indexOf('=') + 2), OpSyntax.print(op));
         }
         assertEquals(OpCode.values().length, OpSyntax.OP_NAMES.size());
+    }
+
+    @Test
+    void gptOssActivationAndScalarConstants() {
+        assertEquals(new Op.Swish("x", 1.702), only(XYZ, "r = swish(x, alpha=1.702)").op());
+        assertEquals(new Op.Const(1.0, dev.fusec.ir.DType.F32), only(XYZ, "r = const(value=1)").op());
+        assertError("p.fir:2:7: error: swish needs attribute alpha=", source(XYZ, "r = swish(x)"));
+        assertError("p.fir:2:7: error: bias_swiglu: alpha= scales silu's sigmoid; it does not go with act=gelu",
+                source(XYZ, "r = bias_swiglu(x, y, act=gelu, alpha=2.0)"));
+        assertError("p.fir:2:7: error: swiglu_back: alpha= and beta= are for the forward ops only; the backward ops do not take them",
+                source(XYZ, "r = swiglu_back(x, y, beta=1.0)"));
+    }
+
+    @Test
+    void inputsBindToCheckpointTensors() {
+        String ir = """
+                graph g(x: f32[T, 4], w: f32[3, 4] = weight("model.layers.{layer}.mlp.up_proj.weight"),
+                        e: f32[4, 3] = weight("experts.gate_up_proj[2]")) -> (y: f32[T, 3]) {
+                  y = linear(x, w)
+                  return y
+                }
+                """;
+        Graph g = IrParser.parse("w.fir", ir);
+        assertEquals("model.layers.7.mlp.up_proj.weight", g.inputs().get(1).weight().orElseThrow().tensor(java.util.OptionalInt.of(7)));
+        assertEquals(java.util.OptionalInt.of(2), g.inputs().get(2).weight().orElseThrow().index());
+        assertEquals("experts.gate_up_proj", g.inputs().get(2).weight().orElseThrow().tensor(java.util.OptionalInt.empty()));
+        assertEquals(g.withoutPositions(), IrParser.parse("w.fir", IrPrinter.print(g)).withoutPositions());
+        for (String[] bad : new String[][] {
+                {"weight(\"a{b}\")", "w.fir:1:45: error: '{' and '}' appear in a weight name only as {layer}"},
+                {"weights(\"a\")", "w.fir:1:38: error: an input is bound with = weight(\"NAME\"), not weights(...)"},
+                {"weight(\"a[x]\")", "w.fir:1:45: error: '[' appears in a weight name only as a trailing [N], an entry of the first axis"},
+                {"weight(\"\")", "w.fir:1:45: error: a weight name has 1 to 512 characters, this one 0"}}) {
+            CompileError e = assertThrows(CompileError.class, () -> IrParser.parse("w.fir",
+                    "graph g(x: f32[T, 4], w: f32[3, 4] = " + bad[0] + ") -> (y: f32[T, 3]) {\n  y = linear(x, w)\n  return y\n}\n"));
+            assertEquals(bad[1], e.render());
+        }
+        CompileError e = assertThrows(CompileError.class, () -> IrParser.parse("w.fir",
+                "graph g(x: f32[T, 4] = weight(\"x\")) -> (y: f32[T, 4]) {\n  y = silu(x)\n  return y\n}\n"));
+        assertEquals("w.fir:1:9: error: input 'x' is bound to a weight, so its dims must be numbers", e.render());
     }
 
     @Test
@@ -297,7 +338,7 @@ class ParserTest {
         assertError("p.fir:2:17: error: swiglu: limit must be positive, got -1.0", source(XYZ, "r = swiglu(x, limit=-1)"));
         assertError("p.fir:2:17: error: swiglu: limit must be positive, got 0.0", source(XYZ, "r = swiglu(x, limit=0)"));
         assertError("p.fir:2:20: error: matmul: transpose_b must be true or false, got 1", source(XYZ, "r = matmul(x, y, transpose_b=1)"));
-        assertError("p.fir:2:17: error: swiglu has no attribute 'transpose_b'; it takes act, cpu_offload_input, fp8_input_store, layout, limit",
+        assertError("p.fir:2:17: error: swiglu has no attribute 'transpose_b'; it takes act, alpha, beta, cpu_offload_input, fp8_input_store, layout, limit",
                 source(XYZ, "r = swiglu(x, transpose_b=true)"));
         assertError("p.fir:2:15: error: silu has no attribute 'axis'; it takes none", source(XYZ, "r = silu(x, axis=0)"));
         assertError("p.fir:2:24: error: gate_up has no attribute 'limit'; it takes layout, transpose_b",

@@ -177,8 +177,8 @@ class FusionPropertyTest {
     private static boolean isSwiGluFamily(Op op) {
         return switch (op) {
             case Op.SwiGlu _, Op.BiasSwiGlu _, Op.WeightedSwiGlu _, Op.WeightedBiasSwiGlu _, Op.GateUpSwiGlu _ -> true;
-            case Op.MatMul _, Op.Linear _, Op.Binary _, Op.Unary _, Op.Clamp _, Op.Split _, Op.Concat _, Op.Reshape _,
-                 Op.Transpose _, Op.GateUp _, Op.SwiGluBack _, Op.BiasSwiGluBack _, Op.WeightedSwiGluBack _ -> false;
+            case Op.MatMul _, Op.Linear _, Op.Binary _, Op.Unary _, Op.Swish _, Op.Const _, Op.Clamp _, Op.Split _, Op.Concat _,
+                 Op.Reshape _, Op.Transpose _, Op.GateUp _, Op.SwiGluBack _, Op.BiasSwiGluBack _, Op.WeightedSwiGluBack _ -> false;
         };
     }
 

@@ -130,8 +130,8 @@ final class TranslationValidation {
             case Op.Linear l -> 1;
             case Op.GateUp g -> 2;
             case Op.GateUpSwiGlu g -> 2;
-            case Op.Binary _, Op.Unary _, Op.Clamp _, Op.Split _, Op.Concat _, Op.Reshape _, Op.Transpose _, Op.SwiGlu _,
-                 Op.BiasSwiGlu _, Op.WeightedSwiGlu _, Op.WeightedBiasSwiGlu _, Op.SwiGluBack _, Op.BiasSwiGluBack _,
+            case Op.Binary _, Op.Unary _, Op.Swish _, Op.Const _, Op.Clamp _, Op.Split _, Op.Concat _, Op.Reshape _, Op.Transpose _,
+                 Op.SwiGlu _, Op.BiasSwiGlu _, Op.WeightedSwiGlu _, Op.WeightedBiasSwiGlu _, Op.SwiGluBack _, Op.BiasSwiGluBack _,
                  Op.WeightedSwiGluBack _ -> 0;
         };
     }
@@ -143,12 +143,13 @@ final class TranslationValidation {
     static int siluWork(Op op) {
         return switch (op) {
             case Op.Unary u -> 1;
+            case Op.Swish w -> 1;
             case Op.SwiGlu s -> 1;
             case Op.BiasSwiGlu s -> 1;
             case Op.WeightedSwiGlu s -> 1;
             case Op.WeightedBiasSwiGlu s -> 1;
             case Op.GateUpSwiGlu s -> 1;
-            case Op.MatMul _, Op.Linear _, Op.Binary _, Op.Clamp _, Op.Split _, Op.Concat _, Op.Reshape _, Op.Transpose _,
+            case Op.MatMul _, Op.Linear _, Op.Binary _, Op.Const _, Op.Clamp _, Op.Split _, Op.Concat _, Op.Reshape _, Op.Transpose _,
                  Op.GateUp _, Op.SwiGluBack _, Op.BiasSwiGluBack _, Op.WeightedSwiGluBack _ -> 0;
         };
     }

@@ -26,10 +26,11 @@ public final class Executor {
     /** Per graph input: the array {@link #roundedOnce} last rounded, and its rounded copy. */
     private final Prepared[] rounded;
 
-    private record Prepared(float[][] sources, float[] result) {
-        boolean madeFrom(float[][] arrays) {
+    /** {@code sources}: the float[] or {@link StoredTensor} each array it was made from came as. */
+    private record Prepared(Object[] sources, float[] result) {
+        boolean madeFrom(Object[] given) {
             for (int i = 0; i < sources.length; i++) {
-                if (sources[i] != arrays[i]) {
+                if (sources[i] != given[i]) {
                     return false;
                 }
             }
@@ -57,6 +58,53 @@ public final class Executor {
         for (int i = 0; i < prepared.length; i++) {
             prepared[i] = new Prepared[program.steps().get(i).operandCount()];
         }
+        this.preparedOnly = new boolean[program.inputs().length];
+        for (int i = 0; i < preparedOnly.length; i++) {
+            preparedOnly[i] = readOnlyToPrepare(program.inputs()[i]);
+        }
+    }
+
+    /** Per graph input: whether every step reads it only to prepare (pack) it, never as an array. */
+    private final boolean[] preparedOnly;
+
+    private boolean readOnlyToPrepare(int value) {
+        boolean used = false;
+        for (Program.Step step : program.steps()) {
+            Kernel k = kernels.get(step.kernel());
+            java.util.Set<Integer> packedFrom = new java.util.HashSet<>();
+            for (int operand : k.preparedOperands()) {
+                for (int f : k.preparedFrom(operand)) {
+                    packedFrom.add(f);
+                }
+            }
+            for (int i = 0; i < step.args().length; i++) {
+                if (step.args()[i] == value) {
+                    used = true;
+                    if (i >= step.operandCount() || !packedFrom.contains(i)) {
+                        return false;
+                    }
+                }
+            }
+        }
+        for (int out : program.outputs()) {
+            if (out == value) {
+                return false;
+            }
+        }
+        for (Program.Value v : program.values()) {
+            if (v.kind() == Program.Kind.VIEW && v.viewOf() == value) {
+                return false;
+            }
+        }
+        return used;
+    }
+
+    /**
+     * Whether graph input {@code input} is read only by kernels that pack it (weights of the matmul
+     * family): such an input can be passed as a checkpoint's {@link StoredTensor}, never widened.
+     */
+    public boolean preparedOnly(int input) {
+        return preparedOnly[input];
     }
 
     /**
@@ -86,10 +134,27 @@ public final class Executor {
      * returned arrays are this executor's and the next run overwrites them.
      */
     public float[][] run(float[][] inputs, Parallel par) {
+        return run(inputs, new StoredTensor[inputs.length], par);
+    }
+
+    /**
+     * As {@link #run(float[][], Parallel)}, where input i may come as a checkpoint's tensor,
+     * {@code stored[i]} (then {@code inputs[i]} is null): only an input that is {@link #preparedOnly}.
+     */
+    public float[][] run(float[][] inputs, StoredTensor[] stored, Parallel par) {
         List<Program.Value> values = program.values();
         float[][] arrays = new float[values.size()][];
+        StoredTensor[] storedValues = new StoredTensor[values.size()];
         for (int i = 0; i < program.inputs().length; i++) {
             int v = program.inputs()[i];
+            if (stored[i] != null) {
+                if (!preparedOnly[i] || stored[i].elementCount() != values.get(v).size()) {
+                    throw new IllegalArgumentException("input " + values.get(v).label() + " cannot be read in place from "
+                            + stored[i] + " (" + (preparedOnly[i] ? "needs " + values.get(v).size() + " elements" : "a kernel reads it as an array") + ")");
+                }
+                storedValues[v] = stored[i];
+                continue;
+            }
             if (inputs[i].length < values.get(v).size()) {
                 throw new IllegalArgumentException("input " + values.get(v).label() + " has " + inputs[i].length
                         + " elements, needs " + values.get(v).size());
@@ -115,25 +180,27 @@ public final class Executor {
             Program.Step step = program.steps().get(s);
             Kernel k = kernels.get(step.kernel());
             float[][] args = new float[step.args().length][];
+            StoredTensor[] storedArgs = new StoredTensor[step.args().length];
             for (int i = 0; i < args.length; i++) {
                 args[i] = arrays[step.args()[i]];
+                storedArgs[i] = storedValues[step.args()[i]];
             }
             long t0 = System.nanoTime();
             int[] preparedOperands = k.preparedOperands();
             float[][] given = preparedOperands.length == 0 ? args : args.clone(); // as passed, before any is replaced
             for (int operand : preparedOperands) {
                 int[] from = k.preparedFrom(operand);
-                float[][] sources = new float[from.length][];
+                Object[] sources = new Object[from.length];
                 // Graph inputs (weights) are prepared once and reused while the caller passes the same
                 // arrays; computed operands change every run and are prepared every time.
                 boolean constant = true;
                 for (int i = 0; i < from.length; i++) {
-                    sources[i] = given[from[i]];
+                    sources[i] = given[from[i]] != null ? given[from[i]] : storedArgs[from[i]];
                     constant &= values.get(step.args()[from[i]]).kind() == Program.Kind.INPUT;
                 }
                 Prepared cached = prepared[s][operand];
                 if (!constant || cached == null || !cached.madeFrom(sources)) {
-                    cached = new Prepared(sources, k.prepare(operand, given, par));
+                    cached = new Prepared(sources, k.prepare(operand, given, storedArgs, par));
                     prepared[s][operand] = constant ? cached : null;
                 }
                 args[operand] = cached.result();

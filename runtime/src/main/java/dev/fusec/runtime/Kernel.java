@@ -29,4 +29,13 @@ public interface Kernel {
     default float[] prepare(int operand, float[][] operands, Parallel par) {
         return operands[operand];
     }
+
+    /**
+     * As {@link #prepare(int, float[][], Parallel)}, where an operand may come as a checkpoint's tensor
+     * ({@code stored[i]} not null, and then {@code operands[i]} may be null): kernels that pack
+     * weights read it in place. Only operands in {@link #preparedFrom} are ever passed this way.
+     */
+    default float[] prepare(int operand, float[][] operands, StoredTensor[] stored, Parallel par) {
+        return prepare(operand, operands, par);
+    }
 }

@@ -18,6 +18,14 @@ public final class Rounding {
         return Float.intBitsToFloat(bits & 0xFFFF0000);
     }
 
+    /** The bf16 nearest to {@code x} (ties to even) as its 16 bits: the top half of the rounded float. */
+    public static short bf16Bits(float x) {
+        if (Float.isNaN(x)) {
+            return (short) ((Float.floatToRawIntBits(x) >>> 16) | 0x40);
+        }
+        return (short) (Float.floatToRawIntBits(bf16(x)) >>> 16);
+    }
+
     public static float f16(float x) {
         return Float.float16ToFloat(Float.floatToFloat16(x));
     }

@@ -5,10 +5,15 @@ import java.util.Arrays;
 /**
  * A dense float32 tensor in C order. The data array is shared, not copied: tensors are values
  * handed between kernels, and a kernel that writes one owns it.
+ *
+ * <p>A tensor may instead be a checkpoint's weight as stored ({@link #stored(StoredTensor)}: mapped,
+ * f32, bf16 or f16): kernels that pack weights read it in place at its own width, and {@link #data}
+ * makes (once) the float32 copy that other readers need.
  */
 public final class Tensor {
     private final int[] shape;
-    private final float[] data;
+    private volatile float[] data;
+    private final StoredTensor stored;
 
     public Tensor(int[] shape, float[] data) {
         this.shape = shape.clone();
@@ -18,6 +23,25 @@ public final class Tensor {
                     + " elements, got " + data.length);
         }
         this.data = data;
+        this.stored = null;
+    }
+
+    private Tensor(StoredTensor s) {
+        this.shape = s.shape();
+        if (s.elementCount() > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("tensor " + s.name() + " has " + s.elementCount() + " elements, more than one array holds");
+        }
+        this.stored = s;
+    }
+
+    /** A checkpoint's tensor, read in place (see the class comment). */
+    public static Tensor stored(StoredTensor s) {
+        return new Tensor(s);
+    }
+
+    /** The checkpoint tensor this one reads in place, if it is one. */
+    public java.util.Optional<StoredTensor> stored() {
+        return java.util.Optional.ofNullable(stored);
     }
 
     public static Tensor zeros(int... shape) {
@@ -53,17 +77,27 @@ public final class Tensor {
         return shape[i];
     }
 
+    /** The elements; for a stored tensor, a float32 copy made on the first call and kept. */
     public float[] data() {
-        return data;
+        float[] d = data;
+        if (d == null) {
+            synchronized (this) {
+                if (data == null) {
+                    data = stored.widen();
+                }
+                d = data;
+            }
+        }
+        return d;
     }
 
     public int size() {
-        return data.length;
+        return stored != null ? (int) stored.elementCount() : data.length;
     }
 
     /** The same data viewed with another shape of equal element count. */
     public Tensor reshaped(int... newShape) {
-        return new Tensor(newShape, data);
+        return new Tensor(newShape, data());
     }
 
     @Override

@@ -332,4 +332,39 @@ public final class VectorMath {
         return er.reinterpretAsInts().add(shifted.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23))
                 .reinterpretAsFloats();
     }
+
+    // ---- 16-bit weights: two per int lane (Packing.panels16), widened exactly to float ----
+
+    /** The bf16 in the low half of each lane: its 16 bits become the high half of a float. */
+    public static FloatVector bf16Lo(IntVector pairs) {
+        return pairs.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    /** The bf16 in the high half of each lane, already where a float's bits of it belong. */
+    public static FloatVector bf16Hi(IntVector pairs) {
+        return pairs.and(0xFFFF0000).reinterpretAsFloats();
+    }
+
+    /** The f16 in the low half of each lane. */
+    public static FloatVector f16Lo(IntVector pairs) {
+        return f16(pairs.and(0xFFFF));
+    }
+
+    /** The f16 in the high half of each lane. */
+    public static FloatVector f16Hi(IntVector pairs) {
+        return f16(pairs.lanewise(VectorOperators.LSHR, 16));
+    }
+
+    /**
+     * f16 bits (one per lane, zero-extended) to float, exactly as {@link Float#float16ToFloat}: exponent
+     * and mantissa moved to a float's places and scaled by 2^(127 - 15), which is exact for normal and
+     * subnormal values alike; Inf and NaN (exponent all ones) get a float's all-ones exponent; then the sign.
+     */
+    private static FloatVector f16(IntVector h) {
+        IntVector magnitude = h.and(0x7FFF);
+        IntVector moved = magnitude.lanewise(VectorOperators.LSHL, 13);
+        IntVector finite = moved.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
+        IntVector bits = finite.blend(moved.or(0x7F800000), magnitude.compare(VectorOperators.GE, 0x7C00));
+        return bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+    }
 }

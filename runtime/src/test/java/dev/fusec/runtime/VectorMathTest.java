@@ -174,4 +174,34 @@ class VectorMathTest {
         }
         return checked;
     }
+
+    @Test
+    void sixteenBitPairsWidenExactlyForEveryBitPattern() {
+        int lanes = S.length();
+        int[] pairs = new int[lanes];
+        float[] lo = new float[lanes];
+        float[] hi = new float[lanes];
+        for (int base = 0; base < 1 << 16; base += lanes) {
+            for (int j = 0; j < lanes; j++) {
+                int a = base + j;
+                int b = (a * 40503) & 0xffff; // another pattern in the high half
+                pairs[j] = a | b << 16;
+            }
+            jdk.incubator.vector.IntVector q = jdk.incubator.vector.IntVector.fromArray(jdk.incubator.vector.IntVector.SPECIES_PREFERRED, pairs, 0);
+            for (boolean f16 : new boolean[] {false, true}) {
+                (f16 ? VectorMath.f16Lo(q) : VectorMath.bf16Lo(q)).intoArray(lo, 0);
+                (f16 ? VectorMath.f16Hi(q) : VectorMath.bf16Hi(q)).intoArray(hi, 0);
+                for (int j = 0; j < lanes; j++) {
+                    short a = (short) pairs[j];
+                    short b = (short) (pairs[j] >>> 16);
+                    float wantLo = f16 ? Float.float16ToFloat(a) : Float.intBitsToFloat((a & 0xffff) << 16);
+                    float wantHi = f16 ? Float.float16ToFloat(b) : Float.intBitsToFloat((b & 0xffff) << 16);
+                    assertEquals(Float.isNaN(wantLo) ? "NaN" : Integer.toHexString(Float.floatToRawIntBits(wantLo)),
+                            Float.isNaN(lo[j]) ? "NaN" : Integer.toHexString(Float.floatToRawIntBits(lo[j])), "low " + Integer.toHexString(a & 0xffff));
+                    assertEquals(Float.isNaN(wantHi) ? "NaN" : Integer.toHexString(Float.floatToRawIntBits(wantHi)),
+                            Float.isNaN(hi[j]) ? "NaN" : Integer.toHexString(Float.floatToRawIntBits(hi[j])), "high " + Integer.toHexString(b & 0xffff));
+                }
+            }
+        }
+    }
 }

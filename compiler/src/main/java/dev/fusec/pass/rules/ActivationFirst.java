@@ -21,6 +21,8 @@ public final class ActivationFirst implements Rule {
     static boolean isActivation(Site s, String value) {
         return s.definingNode(value).map(n -> switch (n.op()) {
             case Op.Unary u -> u.kind().activation().isPresent();
+            case Op.Swish _ -> true;
+            case Op.Const _ -> false;
             case Op.SwiGlu _, Op.BiasSwiGlu _, Op.GateUpSwiGlu _ -> true;
             case Op.MatMul _, Op.Linear _, Op.Binary _, Op.Clamp _, Op.Split _, Op.Concat _, Op.Reshape _,
                  Op.Transpose _, Op.WeightedSwiGlu _, Op.WeightedBiasSwiGlu _, Op.GateUp _, Op.SwiGluBack _,

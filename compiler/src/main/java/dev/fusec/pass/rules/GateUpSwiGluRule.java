@@ -29,7 +29,7 @@ public final class GateUpSwiGluRule implements Rule {
             case Op.BiasSwiGlu sw -> sw.y();
             case Op.WeightedSwiGlu sw -> sw.y();
             case Op.WeightedBiasSwiGlu sw -> sw.y();
-            case Op.MatMul _, Op.Linear _, Op.Binary _, Op.Unary _, Op.Clamp _, Op.Split _, Op.Concat _, Op.Reshape _,
+            case Op.MatMul _, Op.Linear _, Op.Binary _, Op.Unary _, Op.Swish _, Op.Const _, Op.Clamp _, Op.Split _, Op.Concat _, Op.Reshape _,
                  Op.Transpose _, Op.GateUp _, Op.GateUpSwiGlu _, Op.SwiGluBack _, Op.BiasSwiGluBack _,
                  Op.WeightedSwiGluBack _ -> null;
         };
@@ -45,7 +45,7 @@ public final class GateUpSwiGluRule implements Rule {
             case Op.SwiGlu _ -> null;
             case Op.BiasSwiGlu _, Op.WeightedBiasSwiGlu _ -> "bias";
             case Op.WeightedSwiGlu _ -> "per-token weight";
-            case Op.MatMul _, Op.Linear _, Op.Binary _, Op.Unary _, Op.Clamp _, Op.Split _, Op.Concat _, Op.Reshape _,
+            case Op.MatMul _, Op.Linear _, Op.Binary _, Op.Unary _, Op.Swish _, Op.Const _, Op.Clamp _, Op.Split _, Op.Concat _, Op.Reshape _,
                  Op.Transpose _, Op.GateUp _, Op.GateUpSwiGlu _, Op.SwiGluBack _, Op.BiasSwiGluBack _,
                  Op.WeightedSwiGluBack _ -> null;
         };

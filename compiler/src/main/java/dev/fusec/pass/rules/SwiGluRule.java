@@ -19,7 +19,8 @@ import java.util.OptionalDouble;
  * mul(silu(split(y).0), split(y).1) -> swiglu(y) (with gelu in silu's place, GeGLU: swiglu(y, act=gelu),
  * or act=gelu_tanh for gelu(x, approximate=tanh)), and its spellings: the second half gated
  * ({@code layout=swapped}), gate and up interleaved through {@code reshape [..., I, 2]} + split
- * ({@code layout=interleaved}), and gate/up clamped at a limit ({@code limit=}).
+ * ({@code layout=interleaved}), gate/up clamped at a limit ({@code limit=}), and gpt-oss's activation,
+ * mul(add(up, const b), swish(gate, alpha)) -> swiglu(y, alpha=alpha, beta=b).
  */
 public final class SwiGluRule implements Rule {
     public String name() { return "swiglu"; }
@@ -43,18 +44,45 @@ public final class SwiGluRule implements Rule {
             String act = side == 0 ? mul.a() : mul.b();
             String other = side == 0 ? mul.b() : mul.a();
             var silu = s.producer(act, Op.Unary.class);
-            Optional<Activation> activation = silu.flatMap(p -> p.op().kind().activation());
+            var swish = s.producer(act, Op.Swish.class);
+            Optional<Activation> activation = swish.isPresent() ? Optional.of(Activation.SILU)
+                    : silu.flatMap(p -> p.op().kind().activation());
             if (activation.isEmpty()) {
                 continue;
             }
-            Optional<Half> gate = trace(s, silu.get().op().x());
+            Node actNode = swish.isPresent() ? swish.get().node() : silu.get().node();
+            String gateValue = swish.isPresent() ? swish.get().op().x() : silu.get().op().x();
+            double alpha = swish.isPresent() ? swish.get().op().alpha() : 1.0;
+            // up + b, b a scalar constant: gpt-oss's (up + 1).
+            Node upAdd = null;
+            double beta = 0.0;
+            var add = s.producer(other, Op.Binary.class).filter(p -> p.op().kind() == Op.BinaryKind.ADD);
+            if (add.isPresent()) {
+                for (int k = 0; k < 2 && upAdd == null; k++) {
+                    String c = k == 0 ? add.get().op().b() : add.get().op().a();
+                    var konst = s.producer(c, Op.Const.class);
+                    if (konst.isPresent()) {
+                        upAdd = add.get().node();
+                        beta = konst.get().op().value();
+                        other = k == 0 ? add.get().op().a() : add.get().op().b();
+                    }
+                }
+            }
+            Optional<Half> gate = trace(s, gateValue);
             Optional<Half> up = trace(s, other);
             if (gate.isEmpty() || up.isEmpty()) {
-                reason = dev.fusec.ir.OpSyntax.print(silu.get().op()) + " * " + other
+                reason = dev.fusec.ir.OpSyntax.print(actNode.op()) + " * " + other
                         + ": operands are not two halves of one split on the last axis";
                 continue;
             }
-            Match m = fuse(s, silu.get().node(), activation.get(), gate.get(), up.get());
+            if (upAdd != null) {
+                Optional<String> addBusy = s.otherUses(upAdd.result(), s.node());
+                if (addBusy.isPresent()) {
+                    reason = addBusy.get() + "; fusing would compute up + " + beta + " twice";
+                    continue;
+                }
+            }
+            Match m = fuse(s, actNode, activation.get(), gate.get(), up.get(), alpha, beta, upAdd);
             if (m instanceof Match.Fired) {
                 return m;
             }
@@ -63,7 +91,7 @@ public final class SwiGluRule implements Rule {
         return reason == null ? Match.NOT_APPLICABLE : Match.fail(reason);
     }
 
-    private Match fuse(Site s, Node siluNode, Activation activation, Half gate, Half up) {
+    private Match fuse(Site s, Node siluNode, Activation activation, Half gate, Half up, double alpha, double beta, Node upAdd) {
         if (gate.split() != up.split() || gate.index() == up.index()) {
             return Match.fail("gate and up do not come from the two halves of one split");
         }
@@ -106,6 +134,7 @@ public final class SwiGluRule implements Rule {
         }
         // A clamp stays alive if it, or any chain node between it and silu/mul, has another user.
         for (Half h : List.of(gate, up)) {
+            Node first = h == gate ? siluNode : upAdd != null ? upAdd : s.node();
             int lastClamp = -1;
             for (int i = 0; i < h.chain().size(); i++) {
                 if (h.chain().get(i).op() instanceof Op.Clamp) {
@@ -113,7 +142,7 @@ public final class SwiGluRule implements Rule {
                 }
             }
             for (int i = 0; i <= lastClamp; i++) {
-                Node consumer = i > 0 ? h.chain().get(i - 1) : h == gate ? siluNode : s.node();
+                Node consumer = i > 0 ? h.chain().get(i - 1) : first;
                 Optional<String> clampBusy = s.otherUses(h.chain().get(i).result(), consumer);
                 if (clampBusy.isPresent()) {
                     return Match.fail(clampBusy.get() + "; fusing would compute the clamp twice");
@@ -125,9 +154,12 @@ public final class SwiGluRule implements Rule {
         unique.addAll(gate.chain());
         unique.addAll(up.chain());
         unique.add(siluNode);
+        if (upAdd != null) {
+            unique.add(upAdd);
+        }
         unique.add(s.node());
         List<Node> absorbed = List.copyOf(unique);
-        Glu glu = new Glu(activation, layout, limit, false, false);
+        Glu glu = new Glu(activation, layout, limit, false, false, alpha, beta);
         Node fused = new Node(s.node().results(), new Op.SwiGlu(gate.y(), glu), s.node().pos(), Site.provenance(absorbed));
         Node[] fusedNodes = absorbed.toArray(Node[]::new);
         String kept = gate.split().results().stream().anyMatch(r -> s.otherUses(r, fusedNodes).isPresent())

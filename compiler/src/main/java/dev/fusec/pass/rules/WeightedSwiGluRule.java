@@ -55,7 +55,7 @@ public final class WeightedSwiGluRule implements Rule {
         return switch (op) {
             case Op.SwiGlu sw -> Optional.of(new Op.WeightedSwiGlu(sw.y(), w, sw.glu()));
             case Op.BiasSwiGlu bs -> Optional.of(new Op.WeightedBiasSwiGlu(bs.y(), bs.bias(), w, bs.glu()));
-            case Op.MatMul _, Op.Linear _, Op.Binary _, Op.Unary _, Op.Clamp _, Op.Split _, Op.Concat _, Op.Reshape _,
+            case Op.MatMul _, Op.Linear _, Op.Binary _, Op.Unary _, Op.Swish _, Op.Const _, Op.Clamp _, Op.Split _, Op.Concat _, Op.Reshape _,
                  Op.Transpose _, Op.WeightedSwiGlu _, Op.WeightedBiasSwiGlu _, Op.GateUp _, Op.GateUpSwiGlu _,
                  Op.SwiGluBack _, Op.BiasSwiGluBack _, Op.WeightedSwiGluBack _ -> Optional.empty();
         };
