@@ -1,0 +1,37 @@
+package dev.fusec.codegen;
+
+import dev.fusec.runtime.opencl.ClDevice;
+import dev.fusec.runtime.opencl.ClDevices;
+import dev.fusec.runtime.opencl.DeviceContext;
+import dev.fusec.runtime.opencl.OpenClException;
+import org.junit.jupiter.api.Assumptions;
+
+/**
+ * Test support: the one OpenCL device the tests of this JVM share (FUSEC_TEST_DEVICE chooses, as
+ * {@code --device} does; default: the first GPU, else the first device). Where OpenCL cannot be had
+ * (no loader, no device, PoCL without a cache folder), a test that asks for it is skipped, and the
+ * reason is printed once and given to JUnit.
+ */
+final class OpenClDevice {
+    private OpenClDevice() {}
+
+    private static DeviceContext context;
+    private static String unavailable;
+
+    /** The shared context, or the test is skipped (an assumption) with the reason. */
+    static synchronized DeviceContext get() {
+        if (context == null && unavailable == null) {
+            try {
+                ClDevice d = ClDevices.select(System.getenv("FUSEC_TEST_DEVICE"));
+                context = DeviceContext.open(d);
+                System.out.println("OpenCL tests run on device " + d.index() + ": " + d.name() + " (" + d.platform() + ", "
+                        + d.version() + ", driver " + d.driverVersion() + ")");
+            } catch (OpenClException e) {
+                unavailable = "OpenCL tests skipped: " + e.getMessage();
+                System.out.println(unavailable);
+            }
+        }
+        Assumptions.assumeTrue(context != null, unavailable);
+        return context;
+    }
+}
