@@ -118,14 +118,28 @@ final class ClElementwise {
         g.out().line("const int i = get_global_id(0);");
         g.out().open("if (i < " + g.text().count(out) + ")");
         if (general) {
-            // i = ((i0 * e1 + i1) * e2 + i2) ...: the per-dim indices, last dim first.
-            g.out().line("int rest = i;");
-            for (int d = out.rank() - 1; d >= 0; d--) {
+            // i = ((i0 * e1 + i1) * e2 + i2) ...: the per-dim indices, last dim first; only those an
+            // operand reads are named (an unused variable is a compiler warning).
+            boolean[] read = new boolean[out.rank()];
+            int lowest = out.rank();
+            for (int d = 0; d < out.rank(); d++) {
+                java.util.regex.Pattern name = java.util.regex.Pattern.compile("\\bi" + d + "\\b");
+                read[d] = name.matcher(ia).find() || name.matcher(ib).find();
+                lowest = read[d] ? Math.min(lowest, d) : lowest;
+            }
+            if (lowest < out.rank()) {
+                g.out().line("int rest = i;");
+            }
+            for (int d = out.rank() - 1; d >= lowest; d--) {
+                String e = g.text().of(out.dim(d));
                 if (d == 0) {
                     g.out().line("const int i0 = rest;");
-                } else {
-                    String e = g.text().of(out.dim(d));
+                    continue;
+                }
+                if (read[d]) {
                     g.out().line("const int i" + d + " = rest % " + e + ";");
+                }
+                if (d > lowest) {
                     g.out().line("rest /= " + e + ";");
                 }
             }

@@ -23,7 +23,8 @@ import java.util.OptionalDouble;
  *       walking K in steps of BK; each step's slices of x and w are staged in local memory (the next
  *       step's already loaded into registers while this one computes) and every work-item keeps its
  *       TM x TN accumulators in registers. 64 x 64 tiles of 4 x 4, or 128 x 128 tiles of 8 x 8 when
- *       there are enough of them to fill a large device.</li>
+ *       there are enough of them to fill a large device (results of fewer than 8 big tiles across do not
+ *       get the big kernel at all).</li>
  * </ul>
  * The dual kernels (gate_up, gate_up_swiglu) are the same with two weights: a work-item keeps gate
  * and up accumulators for the same columns, and gate_up_swiglu turns them into act(gate) * up as
@@ -94,6 +95,8 @@ final class ClMatMul {
     private static final Tile DUAL_BIG = new Tile("tile_big", 128, 64, 8, 4, 2, 4, 1);
     /** A big tile is chosen when at least this many of them cover the result. */
     private static final long BIG_TILES_MIN = 96;
+    /** Big tiles are written only for results at least this many of them wide. */
+    private static final long WIDE_TILES = 8;
 
     private static NodePlan generate(ClGen g, Mm mm) {
         Shape x = g.operand(0);
@@ -102,7 +105,11 @@ final class ClMatMul {
         Tile small = mm.dual() ? DUAL_SMALL : PLAIN_SMALL;
         Tile big = mm.dual() ? DUAL_BIG : PLAIN_BIG;
         tileKernel(g, mm, m, small);
-        tileKernel(g, mm, m, big);
+        // Big tiles only pay where there are enough of them along N to fill a device: not for narrow results.
+        boolean wide = (mm.n() + big.bn() - 1) / big.bn() >= WIDE_TILES;
+        if (wide) {
+            tileKernel(g, mm, m, big);
+        }
         int operands = g.node().op().operands().size();
         String rows = g.name("rows");
         return binding -> {
@@ -112,7 +119,7 @@ final class ClMatMul {
                 return List.of(rowsLaunch(mm, rows, args));
             }
             long tilesBig = (rowCount + big.bm() - 1) / big.bm() * ((mm.n() + big.bn() - 1) / big.bn());
-            Tile t = tilesBig >= BIG_TILES_MIN ? big : small;
+            Tile t = wide && tilesBig >= BIG_TILES_MIN ? big : small;
             long groupsN = (mm.n() + t.bn() - 1) / t.bn();
             long groupsM = (rowCount + t.bm() - 1) / t.bm();
             int tx = t.bn() / t.tn();
@@ -274,7 +281,6 @@ final class ClMatMul {
         for (int r = 0; r < MR; r++) {
             o.line("__global const float* x" + r + " = x + min(m0 + " + r + ", " + m + " - 1) * " + k + ";");
         }
-        o.line("#pragma unroll 4");
         o.open("for (int k = s; k < " + k + "; k += " + ks + ")");
         for (int v = 0; v < ws.length; v++) {
             o.line("const " + vt + " b" + v + " = " + load(vt, ws[v] + " + k * " + n, "wcol") + ";");
@@ -322,9 +328,13 @@ final class ClMatMul {
         g.end();
     }
 
-    /** A load of {@code vt} (float4 or float) at element {@code at} of {@code base}: aligned float4s where the shapes make them so. */
+    /**
+     * A load of {@code vt} (float4 or float) at element {@code at} of {@code base}. The streaming
+     * kernels use float4 only where the row length and the offset are multiples of 4, so the address
+     * is 16-byte aligned and the load can be one 128-bit access (vload4 promises only 4-byte alignment).
+     */
     private static String load(String vt, String base, String at) {
-        return vt.equals("float4") ? "vload4(0, " + base + " + " + at + ")" : "(" + base + ")[" + at + "]";
+        return vt.equals("float4") ? "*(__global const float4*) (" + base + " + " + at + ")" : "(" + base + ")[" + at + "]";
     }
 
     /**

@@ -29,7 +29,7 @@ import java.util.Map;
  */
 public final class OpenClGraph implements AutoCloseable {
     /** Build options: none beyond the defaults (no fast-math: the activations must keep their special values). */
-    static final String OPTIONS = "";
+    public static final String OPTIONS = "";
 
     private final Graph graph;
     private final Map<String, TensorType> types;
@@ -46,9 +46,14 @@ public final class OpenClGraph implements AutoCloseable {
     }
 
     /** Generates the program of {@code g} and builds it on {@code ctx}'s device ({@code cache} may be null). */
-    public static OpenClGraph compile(Graph g, DeviceContext ctx, ProgramCache cache, String variant) {
-        OpenClKernels k = OpenClKernels.generate(g, variant);
-        return new OpenClGraph(g, k, ctx, ctx.build(k.source(), OPTIONS, cache));
+    public static OpenClGraph compile(Graph g, DeviceContext ctx, ProgramCache cache) {
+        return compile(g, ctx, cache, OPTIONS);
+    }
+
+    /** As {@link #compile(Graph, DeviceContext, ProgramCache)}, with other build options (the tests' on a CPU device). */
+    public static OpenClGraph compile(Graph g, DeviceContext ctx, ProgramCache cache, String options) {
+        OpenClKernels k = OpenClKernels.generate(g);
+        return new OpenClGraph(g, k, ctx, ctx.build(k.source(), options, cache));
     }
 
     public Graph graph() {

@@ -26,7 +26,7 @@ import java.util.Map;
  */
 public record OpenClKernels(String source, List<NodePlan> plans, int kernelCount) {
 
-    public static OpenClKernels generate(Graph g, String variant) {
+    public static OpenClKernels generate(Graph g) {
         Map<String, TensorType> types = ShapeInference.infer(g);
         ClText text = new ClText(KernelGenerator.symbols(types));
         Map<String, List<Node>> groups = new LinkedHashMap<>();
@@ -36,7 +36,8 @@ public record OpenClKernels(String source, List<NodePlan> plans, int kernelCount
             }
         }
         ClWriter out = new ClWriter();
-        out.comment("OpenCL C kernels of graph " + g.name() + " (" + variant + "), written by fusec emit --target opencl.");
+        // The text names no mode: a fused graph that fusion left as it was is the same program, built once.
+        out.comment("OpenCL C kernels of graph " + g.name() + ", written by fusec (fusec emit --target opencl).");
         out.comment("Static dims are constants; the symbolic ones (" + String.join(", ", text.symbols().isEmpty() ? List.of("none")
                 : symbolNames(text.symbols())) + ") are the int arguments sym0, sym1, ... every kernel ends with.");
         out.line("");

@@ -97,8 +97,11 @@ public final class DeviceContext implements AutoCloseable {
 
     // ---- programs and kernels ----
 
-    /** A built program; {@code fromCache}: its binary came from the on-disk cache. */
-    public record Built(MemorySegment program, boolean fromCache, double buildMillis, String cacheKey) {}
+    /**
+     * A built program; {@code fromCache}: its binary came from the on-disk cache; {@code log}: the
+     * compiler's messages when it was built from source (warnings, if any), else empty.
+     */
+    public record Built(MemorySegment program, boolean fromCache, double buildMillis, String cacheKey, String log) {}
 
     /**
      * Builds {@code source} for this device, or loads the binary an earlier build left in
@@ -114,7 +117,7 @@ public final class DeviceContext implements AutoCloseable {
             if (binary.isPresent()) {
                 MemorySegment p = fromBinary(binary.get(), options);
                 if (p != null) {
-                    return new Built(p, true, (System.nanoTime() - t0) / 1e6, key);
+                    return new Built(p, true, (System.nanoTime() - t0) / 1e6, key, "");
                 }
             }
         }
@@ -122,7 +125,7 @@ public final class DeviceContext implements AutoCloseable {
         if (cache != null) {
             binaryOf(p).ifPresent(b -> cache.store(key, b));
         }
-        return new Built(p, false, (System.nanoTime() - t0) / 1e6, key);
+        return new Built(p, false, (System.nanoTime() - t0) / 1e6, key, buildLog(p));
     }
 
     private MemorySegment fromSource(String source, String options) {
