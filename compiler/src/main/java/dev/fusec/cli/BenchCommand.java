@@ -2,12 +2,16 @@ package dev.fusec.cli;
 
 import dev.fusec.bench.BenchReport;
 import dev.fusec.bench.Benchmark;
+import dev.fusec.bench.DeviceBenchmark;
 import dev.fusec.bench.MachineLimits;
 import dev.fusec.interp.InputBinding;
 import dev.fusec.ir.Graph;
 import dev.fusec.onnx.OnnxExporter;
 import dev.fusec.onnx.OnnxOpTypes;
 import dev.fusec.runtime.KernelCache;
+import dev.fusec.runtime.opencl.ClDevices;
+import dev.fusec.runtime.opencl.DeviceContext;
+import dev.fusec.runtime.opencl.ProgramCache;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -64,6 +68,14 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--remeasure-limits", description = "measure the machine's limits again instead of using the cached ones")
     boolean remeasure;
 
+    @Option(names = "--backend", defaultValue = "java",
+            description = "java (Vector API kernels, ONNX Runtime beside them) or opencl (fused and unfused on an OpenCL device,"
+                    + " timed by its profiling events). Default: ${DEFAULT-VALUE}")
+    RunCommand.Backend backend;
+
+    @Option(names = "--device", paramLabel = "N|cpu|gpu", description = "the OpenCL device (see fusec devices)")
+    String device;
+
     @Override
     public Integer call() throws IOException {
         int workers = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
@@ -71,6 +83,13 @@ final class BenchCommand implements Callable<Integer> {
                 || warmupMillis < 0 || warmupMillis > 3_600_000) {
             throw file.usage(
                     "--threads must be 1..1024, --runs 1..100000, --warmup 0..100000 and --warmup-ms 0..3600000");
+        }
+        RunCommand.checkDevice(file, device, backend == RunCommand.Backend.opencl);
+        if (backend == RunCommand.Backend.opencl) {
+            if (report != null || ortModel != null) {
+                throw file.usage("--report and --save-ort-model belong to the Java backend's benchmark");
+            }
+            return onDevice();
         }
         try (OutputPaths written = new OutputPaths()) {
             // Both files are checked before the benchmark, so a path that cannot be written costs nothing.
@@ -121,6 +140,19 @@ final class BenchCommand implements Callable<Integer> {
                     Files.deleteIfExists(ortDir);
                 }
             }
+        }
+        return 0;
+    }
+
+    /** Fused against unfused on an OpenCL device: the device's copy bandwidth beside them. */
+    private int onDevice() {
+        Graph g = file.parse();
+        Map<String, Long> binding = InputBinding.bind(g, file.dims(dims), Map.of());
+        try (DeviceContext ctx = DeviceContext.open(ClDevices.select(device))) {
+            DeviceBenchmark.Result r = DeviceBenchmark.run(g, binding, ctx, new ProgramCache(KernelCache.defaultDir()), runs, warmup, seed);
+            PrintWriter out = file.out();
+            out.print(json ? DeviceBenchmark.json(r) : DeviceBenchmark.text(r));
+            out.flush();
         }
         return 0;
     }

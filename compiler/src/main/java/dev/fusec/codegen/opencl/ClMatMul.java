@@ -406,9 +406,12 @@ final class ClMatMul {
         o.line("const int n0 = get_group_id(0) * " + t.bn() + ";");
         o.line("const int m0 = get_group_id(1) * " + t.bm() + ";");
         o.line("const int rows = " + m + ";");
-        o.line("__local float xs[" + t.bk() * lda + "];");
+        // Declared as float4 so that every vector read of them is one aligned 128-bit access; written as floats.
+        o.line("__local float4 xs4[" + t.bk() * lda / 4 + "];");
+        o.line("__local float* xs = (__local float*) xs4;");
         for (String w : ws) {
-            o.line("__local float " + w + "s[" + t.bk() * ldb + "];");
+            o.line("__local float4 " + w + "s4[" + t.bk() * ldb / 4 + "];");
+            o.line("__local float* " + w + "s = (__local float*) " + w + "s4;");
         }
         o.line("float ra[" + perA + "];");
         for (String w : ws) {
@@ -481,13 +484,16 @@ final class ClMatMul {
         o.line("#pragma unroll");
         o.open("for (int kk = 0; kk < " + t.bk() + "; kk++)");
         for (int rs = 0; rs < t.rs(); rs++) {
-            o.line("const " + rt + " a" + rs + " = vload" + t.rw() + "(0, xs + kk * " + lda + " + " + rs * (t.bm() / t.rs()) + " + ty * "
-                    + t.rw() + ");");
+            o.line("const " + rt + " a" + rs + " = xs4[kk * " + lda / 4 + " + " + rs * (t.bm() / t.rs()) / 4 + " + ty];");
         }
         for (String w : ws) {
             for (int cs = 0; cs < t.cs(); cs++) {
-                String base = w + "s + kk * " + ldb + " + " + cs * (t.bn() / t.cs()) + " + tx * " + t.cw();
-                o.line("const " + ct + " " + w + cs + " = " + (t.cw() == 1 ? "*(" + base + ")" : "vload" + t.cw() + "(0, " + base + ")") + ";");
+                String at = "kk * " + ldb / t.cw() + " + " + cs * (t.bn() / t.cs()) / t.cw() + " + tx";
+                o.line("const " + ct + " " + w + cs + " = " + switch (t.cw()) {
+                    case 4 -> w + "s4[" + at + "]";
+                    case 1 -> w + "s[" + at + "]";
+                    default -> "((__local " + ct + "*) " + w + "s4)[" + at + "]";
+                } + ";");
             }
         }
         for (int v = 0; v < ws.length; v++) {
