@@ -8,7 +8,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -128,13 +127,14 @@ final class OpenCl {
 
     private static SymbolLookup lookup() {
         String override = System.getenv("FUSEC_OPENCL_LIBRARY");
-        try {
-            if (override != null && !override.isBlank()) {
-                if (!Files.isRegularFile(Path.of(override))) {
-                    throw new OpenClException("OpenCL is not available: FUSEC_OPENCL_LIBRARY names " + override + ", which is no file");
-                }
+        if (override != null && !override.isBlank()) {
+            try {
                 return SymbolLookup.libraryLookup(Path.of(override), Arena.global());
+            } catch (IllegalArgumentException e) {
+                throw new OpenClException("OpenCL is not available: FUSEC_OPENCL_LIBRARY=" + override + " cannot be loaded");
             }
+        }
+        try {
             return SymbolLookup.libraryLookup(LIBRARY, Arena.global());
         } catch (IllegalArgumentException e) {
             throw new OpenClException("OpenCL is not available: " + LIBRARY + " cannot be loaded (install an OpenCL ICD"
