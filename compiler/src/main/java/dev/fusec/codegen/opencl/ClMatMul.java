@@ -281,16 +281,14 @@ final class ClMatMul {
         for (int r = 0; r < MR; r++) {
             o.line("__global const float* x" + r + " = x + min(m0 + " + r + ", " + m + " - 1) * " + k + ";");
         }
-        o.open("for (int k = s; k < " + k + "; k += " + ks + ")");
-        for (int v = 0; v < ws.length; v++) {
-            o.line("const " + vt + " b" + v + " = " + load(vt, ws[v] + " + k * " + n, "wcol") + ";");
-        }
-        for (int r = 0; r < MR; r++) {
-            o.line("const float a" + r + " = x" + r + "[k];");
-            for (int v = 0; v < ws.length; v++) {
-                o.line(acc[v] + r + " = fma((" + vt + ") a" + r + ", b" + v + ", " + acc[v] + r + ");");
-            }
-        }
+        // Two rows of the weights per trip, both loads issued before their multiply-adds: twice the
+        // loads in flight per work-item (a decode step is bound by how many the memory system sees).
+        o.line("int k = s;");
+        o.open("for (; k + " + ks + " < " + k + "; k += " + 2 * ks + ")");
+        streamStep(o, ws, acc, vt, n, new String[] {"k", "k + " + ks});
+        o.close();
+        o.open("if (k < " + k + ")");
+        streamStep(o, ws, acc, vt, n, new String[] {"k"});
         o.close();
         for (int v = 0; v < ws.length; v++) {
             for (int r = 0; r < MR; r++) {
@@ -326,6 +324,27 @@ final class ClMatMul {
         o.line("barrier(CLK_LOCAL_MEM_FENCE);");
         o.close();
         g.end();
+    }
+
+    /** The weight rows {@code ks} of the [K, N] streaming kernel: every load first, then the multiply-adds in order. */
+    private static void streamStep(ClWriter o, String[] ws, String[] acc, String vt, int n, String[] ks) {
+        for (int q = 0; q < ks.length; q++) {
+            for (int v = 0; v < ws.length; v++) {
+                o.line("const " + vt + " b" + v + "_" + q + " = " + load(vt, ws[v] + " + (" + ks[q] + ") * " + n, "wcol") + ";");
+            }
+        }
+        for (int r = 0; r < MR; r++) {
+            for (int q = 0; q < ks.length; q++) {
+                o.line("const float a" + r + "_" + q + " = x" + r + "[" + ks[q] + "];");
+            }
+        }
+        for (int q = 0; q < ks.length; q++) {
+            for (int r = 0; r < MR; r++) {
+                for (int v = 0; v < ws.length; v++) {
+                    o.line(acc[v] + r + " = fma((" + vt + ") a" + r + "_" + q + ", b" + v + "_" + q + ", " + acc[v] + r + ");");
+                }
+            }
+        }
     }
 
     /**
