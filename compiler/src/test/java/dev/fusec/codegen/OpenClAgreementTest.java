@@ -111,15 +111,7 @@ class OpenClAgreementTest {
                     }
                     problems.addAll(Agreement.compare(what, want, one, tol));
                     problems.addAll(Agreement.identical(what + " second run of the executor", one, again));
-                    for (Param p : g.outputs()) {
-                        float[] d = one.get(p.name()).data();
-                        for (int i = 0; i < d.length; i++) {
-                            if (p.type().dtype().round(d[i]) != d[i]) {
-                                problems.add(what + ": " + p.name() + "[" + i + "] = " + d[i] + " is not a " + p.type().dtype() + " value");
-                                break;
-                            }
-                        }
-                    }
+                    problems.addAll(Agreement.storedAsTheirTypes(what, g, one));
                     if (f32 && e.getKey().equals("fused")) {
                         problems.addAll(Agreement.compare(what + " vs the graph as written", asWritten, one, tol));
                     }

@@ -32,7 +32,7 @@ public record OpenClKernels(String source, List<NodePlan> plans, int kernelCount
         Map<String, List<Node>> groups = new LinkedHashMap<>();
         for (Node n : g.nodes()) {
             if (!(n.op() instanceof Op.Reshape)) {
-                groups.computeIfAbsent(signature(n, types), k -> new ArrayList<>()).add(n);
+                groups.computeIfAbsent(KernelGenerator.signature(n, types), k -> new ArrayList<>()).add(n);
             }
         }
         ClWriter out = new ClWriter();
@@ -73,7 +73,7 @@ public record OpenClKernels(String source, List<NodePlan> plans, int kernelCount
         }
         List<NodePlan> plans = new ArrayList<>();
         for (Node n : g.nodes()) {
-            plans.add(n.op() instanceof Op.Reshape ? null : planOf.get(signature(n, types)));
+            plans.add(n.op() instanceof Op.Reshape ? null : planOf.get(KernelGenerator.signature(n, types)));
         }
         int kernels = (int) out.toString().lines().filter(l -> l.startsWith("__kernel")).count();
         return new OpenClKernels(out.toString(), plans, kernels);
@@ -99,18 +99,6 @@ public record OpenClKernels(String source, List<NodePlan> plans, int kernelCount
             out.add("sym" + i + " = " + symbols.get(i));
         }
         return out;
-    }
-
-    /** What a kernel depends on: the op with its operands numbered, and every operand and result type. */
-    private static String signature(Node n, Map<String, TensorType> types) {
-        List<String> placeholders = new ArrayList<>();
-        for (int i = 0; i < n.op().operands().size(); i++) {
-            placeholders.add("v" + i);
-        }
-        StringBuilder sb = new StringBuilder(n.op().withOperands(placeholders).toString());
-        n.op().operands().forEach(o -> sb.append('|').append(types.get(o)));
-        n.results().forEach(r -> sb.append("|->").append(types.get(r)));
-        return sb.toString();
     }
 
     private static NodePlan kernel(ClGen g) {
