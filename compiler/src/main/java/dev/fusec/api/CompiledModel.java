@@ -2,6 +2,7 @@ package dev.fusec.api;
 
 import dev.fusec.codegen.CompiledGraph;
 import dev.fusec.codegen.Species;
+import dev.fusec.codegen.opencl.OpenClModel;
 import dev.fusec.interp.InputBinding;
 import dev.fusec.interp.Interpreter;
 import dev.fusec.ir.CompileError;
@@ -61,7 +62,7 @@ public final class CompiledModel implements AutoCloseable {
         this.options = options;
         this.compiled = compiled;
         this.device = device;
-        this.deviceRuns = device == null ? null : device.new Executors();
+        this.deviceRuns = device == null ? null : device.new Executors(KEPT_BINDINGS);
         this.weights = Map.copyOf(weights);
         this.weightTensors = unwrap(graph.graph(), weights);
     }
@@ -71,7 +72,7 @@ public final class CompiledModel implements AutoCloseable {
         boolean onDevice = mode != Mode.INTERP && options.backend() == Backend.OPENCL;
         CompiledGraph compiled = mode == Mode.INTERP || onDevice ? null : CompiledGraph.compile(target.graph(), Species.preferred(),
                 options.kernelCache().map(KernelCache::new).orElse(null));
-        OpenClModel device = onDevice ? OpenClModel.open(target.graph(), options) : null;
+        OpenClModel device = onDevice ? OpenClModel.open(target.graph(), options.device().orElse(null), options.kernelCache()) : null;
         return new CompiledModel(target, mode, options, compiled, device, Map.of());
     }
 

@@ -1,6 +1,5 @@
-package dev.fusec.api;
+package dev.fusec.codegen.opencl;
 
-import dev.fusec.codegen.opencl.OpenClGraph;
 import dev.fusec.ir.CompileError;
 import dev.fusec.ir.Graph;
 import dev.fusec.runtime.opencl.ClDevices;
@@ -11,13 +10,13 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The device side of a {@link CompiledModel} on {@link Backend#OPENCL}: the context, the built
- * program, and one executor per binding of the dims (its device buffers and weights kept between
- * runs, up to {@link CompiledModel#KEPT_BINDINGS} bindings). The device has one queue, so runs are
- * taken one at a time. Shared by a model and the models {@code withWeights} makes of it; the last
- * one closed releases the device.
+ * The device side of a compiled model on the OpenCL backend: the context, the built program, and
+ * per model one executor per binding of the dims (its device buffers and weights kept between runs,
+ * up to a number of bindings). The device has one queue, so runs are taken one at a time. Shared by
+ * a model and the models {@code withWeights} makes of it; the last one closed releases the device.
+ * OpenCL's failures become {@link CompileError}s at the graph.
  */
-final class OpenClModel {
+public final class OpenClModel {
     private final DeviceContext ctx;
     private final OpenClGraph compiled;
     private int users = 1;
@@ -27,12 +26,12 @@ final class OpenClModel {
         this.compiled = compiled;
     }
 
-    /** Opens the device {@code options} names and builds {@code g} on it; OpenCL's failures become errors at the graph. */
-    static OpenClModel open(Graph g, CompileOptions options) {
+    /** Opens {@code device} (null: the default) and builds {@code g} on it, with the binary cache under {@code cacheRoot}. */
+    public static OpenClModel open(Graph g, String device, java.util.Optional<java.nio.file.Path> cacheRoot) {
         DeviceContext ctx = null;
         try {
-            ctx = DeviceContext.open(ClDevices.select(options.device().orElse(null)));
-            ProgramCache cache = options.kernelCache().map(ProgramCache::new).orElse(null);
+            ctx = DeviceContext.open(ClDevices.select(device));
+            ProgramCache cache = cacheRoot.map(ProgramCache::new).orElse(null);
             return new OpenClModel(ctx, OpenClGraph.compile(g, ctx, cache));
         } catch (OpenClException | IllegalArgumentException e) {
             if (ctx != null) {
@@ -42,28 +41,33 @@ final class OpenClModel {
         }
     }
 
-    OpenClGraph compiled() {
+    public OpenClGraph compiled() {
         return compiled;
     }
 
-    synchronized OpenClModel retain() {
+    public synchronized OpenClModel retain() {
         users++;
         return this;
     }
 
-    synchronized void release() {
+    public synchronized void release() {
         if (--users == 0) {
             compiled.close();
             ctx.close();
         }
     }
 
-    /** One model's executors, by binding, least recently used first. */
-    final class Executors {
+    /** One model's executors, by binding, least recently used first; at most {@code kept} of them. */
+    public final class Executors {
         private final LinkedHashMap<Map<String, Long>, OpenClGraph.Bound> bound = new LinkedHashMap<>(16, 0.75f, true);
+        private final int kept;
+
+        public Executors(int kept) {
+            this.kept = kept;
+        }
 
         /** Runs under the device's lock; {@code body} gets the binding's executor. */
-        <T> T with(Map<String, Long> binding, java.util.function.Function<OpenClGraph.Bound, T> body) {
+        public <T> T with(Map<String, Long> binding, java.util.function.Function<OpenClGraph.Bound, T> body) {
             synchronized (OpenClModel.this) {
                 OpenClGraph.Bound b = bound.get(binding);
                 if (b == null) {
@@ -73,7 +77,7 @@ final class OpenClModel {
                         throw new CompileError(compiled.graph().pos(), e.getMessage());
                     }
                     bound.put(binding, b);
-                    while (bound.size() > CompiledModel.KEPT_BINDINGS) {
+                    while (bound.size() > kept) {
                         bound.pollFirstEntry().getValue().close();
                     }
                 }
@@ -85,7 +89,7 @@ final class OpenClModel {
             }
         }
 
-        void close() {
+        public void close() {
             synchronized (OpenClModel.this) {
                 bound.values().forEach(OpenClGraph.Bound::close);
                 bound.clear();
