@@ -2,6 +2,7 @@ package dev.fusec.api;
 
 import dev.fusec.codegen.CompiledGraph;
 import dev.fusec.codegen.Species;
+import dev.fusec.codegen.opencl.OpenClModel;
 import dev.fusec.interp.InputBinding;
 import dev.fusec.interp.Interpreter;
 import dev.fusec.ir.CompileError;
@@ -42,6 +43,9 @@ public final class CompiledModel implements AutoCloseable {
     private final Mode mode;
     private final CompileOptions options;
     private final CompiledGraph compiled;
+    /** The device program on {@link Backend#OPENCL} (then {@code compiled} is null), and this model's executors on it. */
+    private final OpenClModel device;
+    private final OpenClModel.Executors deviceRuns;
     private final Map<String, Tensor> weights;
     private final Map<String, dev.fusec.runtime.Tensor> weightTensors;
     /** Executors not in use, by binding, least recently used first. */
@@ -51,23 +55,25 @@ public final class CompiledModel implements AutoCloseable {
     private final Set<Map<String, Long>> checked = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
-    private CompiledModel(FusecGraph graph, Mode mode, CompileOptions options, CompiledGraph compiled, Map<String, Tensor> weights) {
+    private CompiledModel(FusecGraph graph, Mode mode, CompileOptions options, CompiledGraph compiled, OpenClModel device,
+                          Map<String, Tensor> weights) {
         this.graph = graph;
         this.mode = mode;
         this.options = options;
         this.compiled = compiled;
+        this.device = device;
+        this.deviceRuns = device == null ? null : device.new Executors(KEPT_BINDINGS);
         this.weights = Map.copyOf(weights);
         this.weightTensors = unwrap(graph.graph(), weights);
     }
 
     static CompiledModel compile(FusecGraph source, Mode mode, CompileOptions options) {
         FusecGraph target = mode == Mode.FUSED ? FusecGraph.of(Pipeline.fuse(source.graph())) : source;
-        CompiledGraph compiled = switch (mode) {
-            case INTERP -> null;
-            case UNFUSED, FUSED -> CompiledGraph.compile(target.graph(), Species.preferred(),
-                    options.kernelCache().map(KernelCache::new).orElse(null));
-        };
-        return new CompiledModel(target, mode, options, compiled, Map.of());
+        boolean onDevice = mode != Mode.INTERP && options.backend() == Backend.OPENCL;
+        CompiledGraph compiled = mode == Mode.INTERP || onDevice ? null : CompiledGraph.compile(target.graph(), Species.preferred(),
+                options.kernelCache().map(KernelCache::new).orElse(null));
+        OpenClModel device = onDevice ? OpenClModel.open(target.graph(), options.device().orElse(null), options.kernelCache()) : null;
+        return new CompiledModel(target, mode, options, compiled, device, Map.of());
     }
 
     /** The graph this model runs: the fused graph for {@link Mode#FUSED}. */
@@ -90,7 +96,8 @@ public final class CompiledModel implements AutoCloseable {
     public CompiledModel withWeights(Map<String, Tensor> weights) {
         Map<String, Tensor> all = new HashMap<>(this.weights);
         all.putAll(weights);
-        return FusecException.translate(() -> new CompiledModel(graph, mode, options, compiled, all));
+        return FusecException.translate(() -> new CompiledModel(graph, mode, options, compiled,
+                device == null ? null : device.retain(), all));
     }
 
     /** Runs on {@code inputs} (by input name; bound weights need not be repeated), dims read off their shapes. */
@@ -133,6 +140,16 @@ public final class CompiledModel implements AutoCloseable {
             checked.add(binding);
         }
         long t0 = System.nanoTime();
+        if (device != null) {
+            return deviceRuns.with(binding, b -> {
+                b.executor().resetTimes();
+                long start = System.nanoTime();
+                Map<String, dev.fusec.runtime.Tensor> out = b.run(in, true);
+                double ms = (System.nanoTime() - start) / 1e6;
+                return new Outputs(wrapAll(out), binding, ms, steps(b.executor().stepNanos(), b.executor().program()),
+                        memory(b.executor().program(), b.executor().plan()));
+            });
+        }
         if (compiled == null) {
             Map<String, dev.fusec.runtime.Tensor> out = Interpreter.run(g, in, binding);
             return new Outputs(wrapAll(out), binding, (System.nanoTime() - t0) / 1e6, List.of(), null);
@@ -150,7 +167,7 @@ public final class CompiledModel implements AutoCloseable {
             Map<String, Tensor> copies = new LinkedHashMap<>();
             // The executor's output arrays are overwritten by its next run: the caller gets copies.
             out.forEach((name, t) -> copies.put(name, Tensor.wrap(new dev.fusec.runtime.Tensor(t.shape(), t.data().clone()))));
-            return new Outputs(copies, binding, ms, steps(ex), memory(ex));
+            return new Outputs(copies, binding, ms, steps(ex.stepNanos(), ex.program()), memory(ex.program(), ex.plan()));
         } finally {
             giveBack(binding, ex);
             if (closed) {
@@ -180,9 +197,8 @@ public final class CompiledModel implements AutoCloseable {
         }
     }
 
-    private static List<Outputs.Step> steps(Executor ex) {
-        long[] nanos = ex.stepNanos();
-        List<Program.Step> steps = ex.program().steps();
+    private static List<Outputs.Step> steps(long[] nanos, Program program) {
+        List<Program.Step> steps = program.steps();
         Outputs.Step[] out = new Outputs.Step[steps.size()];
         for (int i = 0; i < out.length; i++) {
             Program.Step s = steps.get(i);
@@ -191,21 +207,26 @@ public final class CompiledModel implements AutoCloseable {
         return Arrays.asList(out);
     }
 
-    private static Outputs.Memory memory(Executor ex) {
+    private static Outputs.Memory memory(Program program, dev.fusec.runtime.LivenessPlanner.Plan plan) {
         long inputs = 0;
         long outputs = 0;
-        for (Program.Value v : ex.program().values()) {
+        for (Program.Value v : program.values()) {
             switch (v.kind()) {
                 case INPUT -> inputs += 4L * v.size();
                 case OUTPUT -> outputs += 4L * v.size();
                 case INTERMEDIATE, VIEW -> { }
             }
         }
-        return new Outputs.Memory(ex.plan().pooledBytes(), ex.plan().slotSizes().length, inputs, outputs);
+        return new Outputs.Memory(plan.pooledBytes(), plan.slotSizes().length, inputs, outputs);
     }
 
     /** How the kernels were obtained; empty kernels for {@link Mode#INTERP}. */
     public KernelInfo kernels() {
+        if (device != null) {
+            var built = device.compiled().built();
+            return new KernelInfo(device.compiled().kernels().kernelCount(), built.fromCache(), built.buildMillis(), 0, built.cacheKey(),
+                    Map.of(graph.name() + ".cl", device.compiled().kernels().source()));
+        }
         if (compiled == null) {
             return new KernelInfo(0, false, 0, 0, "", Map.of());
         }
@@ -219,7 +240,9 @@ public final class CompiledModel implements AutoCloseable {
 
     /**
      * The generated kernels: how many, whether they came from the on-disk cache, javac's and the
-     * loader's time, the cache key, and each kernel's Java source by class name.
+     * loader's time, the cache key, and each kernel's Java source by class name. On
+     * {@link Backend#OPENCL}: the kernel functions of the one program, its build time (or the load of
+     * its cached binary), and its OpenCL C source under {@code GRAPH.cl}.
      */
     public record KernelInfo(int count, boolean fromCache, double compileMillis, double loadMillis, String cacheKey,
                              Map<String, String> sources) {
@@ -228,9 +251,13 @@ public final class CompiledModel implements AutoCloseable {
         }
     }
 
-    /** Stops this model's worker threads; runs in flight finish first. */
+    /** Stops this model's worker threads (on OpenCL: frees its device buffers); runs in flight finish first. */
     @Override
     public void close() {
+        if (device != null && !closed) {
+            deviceRuns.close();
+            device.release();
+        }
         closed = true;
         Parallel p;
         while ((p = pools.pollFirst()) != null) {

@@ -7,12 +7,16 @@ import dev.fusec.frontend.WeightBinding;
 import dev.fusec.runtime.Checkpoint;
 import dev.fusec.runtime.Tensor;
 import java.util.OptionalInt;
+import dev.fusec.bench.DeviceBenchmark;
 import dev.fusec.bench.MachineLimits;
 import dev.fusec.interp.InputBinding;
 import dev.fusec.ir.Graph;
 import dev.fusec.onnx.OnnxExporter;
 import dev.fusec.onnx.OnnxOpTypes;
 import dev.fusec.runtime.KernelCache;
+import dev.fusec.runtime.opencl.ClDevices;
+import dev.fusec.runtime.opencl.DeviceContext;
+import dev.fusec.runtime.opencl.ProgramCache;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -76,6 +80,13 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--layer", paramLabel = "N|all",
             description = "the layer whose weights to use; all: a decode step of the whole FFN stack, every layer in turn")
     String layer;
+    @Option(names = "--backend", defaultValue = "java",
+            description = "java (Vector API kernels, ONNX Runtime beside them) or opencl (fused and unfused on an OpenCL device,"
+                    + " timed by its profiling events). Default: ${DEFAULT-VALUE}")
+    RunCommand.Backend backend;
+
+    @Option(names = "--device", paramLabel = "N|cpu|gpu", description = "the OpenCL device (see fusec devices)")
+    String device;
 
     @Override
     public Integer call() throws IOException {
@@ -84,6 +95,13 @@ final class BenchCommand implements Callable<Integer> {
                 || warmupMillis < 0 || warmupMillis > 3_600_000) {
             throw file.usage(
                     "--threads must be 1..1024, --runs 1..100000, --warmup 0..100000 and --warmup-ms 0..3600000");
+        }
+        RunCommand.checkDevice(file, device, backend == RunCommand.Backend.opencl);
+        if (backend == RunCommand.Backend.opencl) {
+            if (report != null || ortModel != null || weights != null) {
+                throw file.usage("--report, --save-ort-model and --weights belong to the Java backend's benchmark");
+            }
+            return onDevice();
         }
         try (OutputPaths written = new OutputPaths()) {
             // Both files are checked before the benchmark, so a path that cannot be written costs nothing.
@@ -173,6 +191,19 @@ final class BenchCommand implements Callable<Integer> {
                                 .mapToLong(t -> t.stored().map(s -> s.data().byteSize()).orElse(0L)).sum() / 1048576.0,
                         binding.getOrDefault("T", 1L), result.rows().get(0).medianMs() / binding.getOrDefault("T", 1L));
             }
+            out.flush();
+        }
+        return 0;
+    }
+
+    /** Fused against unfused on an OpenCL device: the device's copy bandwidth beside them. */
+    private int onDevice() {
+        Graph g = file.parse();
+        Map<String, Long> binding = InputBinding.bind(g, file.dims(dims), Map.of());
+        try (DeviceContext ctx = DeviceContext.open(ClDevices.select(device))) {
+            DeviceBenchmark.Result r = DeviceBenchmark.run(g, binding, ctx, new ProgramCache(KernelCache.defaultDir()), runs, warmup, seed);
+            PrintWriter out = file.out();
+            out.print(json ? DeviceBenchmark.json(r) : DeviceBenchmark.text(r));
             out.flush();
         }
         return 0;

@@ -2,6 +2,7 @@ package dev.fusec.cli;
 
 import dev.fusec.codegen.KernelGenerator;
 import dev.fusec.codegen.Species;
+import dev.fusec.codegen.opencl.OpenClKernels;
 import dev.fusec.ir.Graph;
 import dev.fusec.ir.ShapeInference;
 import dev.fusec.parse.IrPrinter;
@@ -38,20 +39,25 @@ final class EmitCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        if (target == Target.opencl) {
-            throw file.usage(
-                    "--target opencl is not available in this build; only --target java is");
-        }
         Graph g = file.parse();
         Graph emitted = unfused ? g : Pipeline.fuse(g);
-        KernelGenerator.Kernels kernels = KernelGenerator.generate(emitted, Species.preferred());
         Map<String, String> files = new LinkedHashMap<>();
         // The graph's name is the user's: bounded and made safe before it names a file.
         files.put(OutputFiles.fileName(emitted.name(), unfused ? ".unfused.fir" : ".fused.fir"),
                 "# The graph the kernels beside this file implement (fusec emit" + (unfused ? " --unfused" : "") + ").\n"
                         + IrPrinter.print(emitted, ShapeInference.infer(emitted)));
-        for (KernelSource s : kernels.sources()) {
-            files.put(s.className() + ".java", s.source());
+        String what;
+        if (target == Target.opencl) {
+            // One program: the kernels of a graph share their helper functions and are built together.
+            OpenClKernels cl = OpenClKernels.generate(emitted);
+            files.put(OutputFiles.fileName(emitted.name(), unfused ? ".unfused.cl" : ".fused.cl"), cl.source());
+            what = "an OpenCL C program of " + cl.kernelCount() + " kernel(s)";
+        } else {
+            KernelGenerator.Kernels kernels = KernelGenerator.generate(emitted, Species.preferred());
+            for (KernelSource s : kernels.sources()) {
+                files.put(s.className() + ".java", s.source());
+            }
+            what = kernels.sources().size() + " kernel source(s)";
         }
         boolean made = !Files.exists(dir);
         try {
@@ -70,7 +76,7 @@ final class EmitCommand implements Callable<Integer> {
                 Files.deleteIfExists(dir); // the folder this command made, left empty
             }
         }
-        file.out().printf("wrote %d kernel source(s) and %s to %s%n", kernels.sources().size(), files.keySet().iterator().next(), dir);
+        file.out().printf("wrote %s and %s to %s%n", what, files.keySet().iterator().next(), dir);
         return 0;
     }
 }

@@ -4,6 +4,7 @@ import dev.fusec.api.FusecException;
 import dev.fusec.interp.InputBinding;
 import dev.fusec.runtime.OutputFiles;
 import dev.fusec.ir.CompileError;
+import dev.fusec.runtime.opencl.OpenClException;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.FilterOutputStream;
@@ -23,7 +24,7 @@ import picocli.CommandLine;
  */
 @Command(name = "fusec", mixinStandardHelpOptions = true, version = "fusec 0.1.0",
         description = "Compiles transformer FFN graphs: fuses SwiGLU and gate-up projections, runs and compares them.",
-        subcommands = {CheckCommand.class, FuseCommand.class, ImportCommand.class, RandomModelCommand.class, DotCommand.class, EmitCommand.class, BenchCommand.class, ExportOnnxCommand.class, PassesCommand.class, RunCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {CheckCommand.class, FuseCommand.class, ImportCommand.class, RandomModelCommand.class, DotCommand.class, EmitCommand.class, BenchCommand.class, DevicesCommand.class, ExportOnnxCommand.class, PassesCommand.class, RunCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     static final int EXIT_ERROR = 1;
     static final int EXIT_USAGE = 2;
@@ -133,6 +134,10 @@ public final class Main implements Runnable {
                 .map(CommandLine.Model.CommandSpec::userObject)
                 .filter(GraphFile.class::isInstance)
                 .map(f -> f + ":1:1").findFirst().orElse("fusec");
+        if (e instanceof OpenClException oe) {
+            // OpenCL missing or failing is the machine's state, not a bug: one line, at the file the command was given.
+            return (where + ": error: " + oe.getMessage()).replace('\n', ' ').replace('\r', ' ');
+        }
         if (e instanceof OutOfMemoryError) {
             return where + ": error: out of memory (the JVM may use " + (Runtime.getRuntime().maxMemory() >> 20)
                     + " MiB); use smaller dims or set FUSEC_JAVA_OPTS=-Xmx...";

@@ -76,6 +76,15 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = "--layer", paramLabel = "N|all",
             description = "the layer {layer} in weight names stands for; all: every layer in turn, each one's output the next one's input")
     String layer;
+    @Option(names = "--backend", defaultValue = "java",
+            description = "java (Vector API kernels) or opencl (OpenCL C on an OpenCL device). Default: ${DEFAULT-VALUE}")
+    Backend backend;
+
+    @Option(names = "--device", paramLabel = "N|cpu|gpu",
+            description = "the OpenCL device, numbered as fusec devices lists them (default: the first GPU, else the first device)")
+    String device;
+
+    enum Backend { java, opencl }
 
     @Override
     public Integer call() {
@@ -84,6 +93,10 @@ final class RunCommand implements Callable<Integer> {
         if (workers < 1 || workers > 1024) {
             throw file.usage("--threads must be between 1 and 1024, got " + workers);
         }
+        if (backend == Backend.opencl && mode == Mode.interp) {
+            throw file.usage("--backend opencl runs generated kernels: give --mode fused or --mode unfused");
+        }
+        checkDevice(file, device, backend == Backend.opencl);
         Map<String, Path> outFiles = namedFiles(outputs, "--output", g, false);
         Map<String, Path> inFiles = namedFiles(inputs, "--input", g, true);
         ModelLayers.Choice choice = ModelLayers.choice(file, weights, layer);
@@ -102,6 +115,12 @@ final class RunCommand implements Callable<Integer> {
 
             long start = System.nanoTime();
             CompileOptions options = CompileOptions.defaults().withThreads(workers);
+            if (backend == Backend.opencl) {
+                options = options.withBackend(dev.fusec.api.Backend.OPENCL);
+                if (device != null) {
+                    options = options.withDevice(device);
+                }
+            }
             Outputs results = null;
             CompiledModel.KernelInfo kernels;
             List<String> layerLines = new ArrayList<>();
@@ -127,18 +146,29 @@ final class RunCommand implements Callable<Integer> {
             written.commit();
             // With an output on standard output, the summary goes to standard error.
             PrintWriter out = written.toStdout() ? file.err() : file.out();
-            out.printf(Locale.ROOT, "graph %s  mode=%s  %s  seed=%d%s  (%.1f ms)%n", g.name(), mode,
+            out.printf(Locale.ROOT, "graph %s  mode=%s%s  %s  seed=%d%s  (%.1f ms)%n", g.name(), mode,
+                    backend == Backend.opencl ? "  backend=opencl" : "",
                     last.dims().isEmpty() ? "no dims" : "dims " + new java.util.TreeMap<>(last.dims()), seed, model.describe(), ms);
             layerLines.forEach(out::println);
             for (TensorSpec p : g.outputs()) {
                 out.println(summary(p, last.get(p.name())));
             }
             if (stats && mode != Mode.interp) {
-                Stats.lines(kernels, last, workers).forEach(out::println);
+                Stats.lines(kernels, last, workers, backend == Backend.opencl).forEach(out::println);
             }
             out.flush();
         }
         return 0;
+    }
+
+    /** {@code --device} is N, cpu or gpu, and only with {@code --backend opencl}; else a usage error. */
+    static void checkDevice(GraphFile file, String device, boolean opencl) {
+        if (device != null && !opencl) {
+            throw file.usage("--device chooses an OpenCL device: give --backend opencl too");
+        }
+        if (device != null && !device.matches("[0-9]{1,6}|cpu|gpu")) {
+            throw file.usage("--device takes a device number (see fusec devices), cpu or gpu; got '" + device + "'");
+        }
     }
 
     /** {@code name: f32[4, 4096]  min=... max=... mean=...}. */

@@ -11,15 +11,30 @@ final class Stats {
     private Stats() {}
 
     static List<String> lines(CompiledModel.KernelInfo k, Outputs run, int threads) {
+        return lines(k, run, threads, false);
+    }
+
+    /** As above; {@code opencl}: the kernels are one OpenCL program and the times come from its profiling events. */
+    static List<String> lines(CompiledModel.KernelInfo k, Outputs run, int threads, boolean opencl) {
         List<String> out = new ArrayList<>();
-        out.add(String.format(Locale.ROOT, "kernels: %d, %s in %.1f ms, defined as hidden classes in %.1f ms (cache key %s)",
-                k.count(), k.fromCache() ? "loaded from the cache" : "compiled by javac", k.compileMillis(), k.loadMillis(),
-                k.cacheKey().substring(0, Math.min(12, k.cacheKey().length()))));
+        String key = k.cacheKey().substring(0, Math.min(12, k.cacheKey().length()));
+        if (opencl) {
+            out.add(String.format(Locale.ROOT, "kernels: %d OpenCL kernel functions in one program, %s in %.1f ms (cache key %s)",
+                    k.count(), k.fromCache() ? "its binary loaded from the cache" : "built from source", k.compileMillis(), key));
+        } else {
+            out.add(String.format(Locale.ROOT, "kernels: %d, %s in %.1f ms, defined as hidden classes in %.1f ms (cache key %s)",
+                    k.count(), k.fromCache() ? "loaded from the cache" : "compiled by javac", k.compileMillis(), k.loadMillis(), key));
+        }
         run.memory().ifPresent(m -> out.add(String.format(Locale.ROOT,
-                "memory: intermediates %s in %d planned buffer(s); inputs %s; outputs %s",
+                "memory" + (opencl ? " (device)" : "") + ": intermediates %s in %d planned buffer(s); inputs %s; outputs %s",
                 bytes(m.pooledBytes()), m.buffers(), bytes(m.inputBytes()), bytes(m.outputBytes()))));
-        out.add(String.format(Locale.ROOT, "run: %.2f ms on %d thread(s) (first run: includes weight packing and JIT warm-up)",
-                run.millis(), threads));
+        if (opencl) {
+            out.add(String.format(Locale.ROOT, "run: %.2f ms wall (first run: includes uploading the inputs and reading the outputs);"
+                    + " step times below are device time from profiling events", run.millis()));
+        } else {
+            out.add(String.format(Locale.ROOT, "run: %.2f ms on %d thread(s) (first run: includes weight packing and JIT warm-up)",
+                    run.millis(), threads));
+        }
         out.add(String.format(Locale.ROOT, "  %-40s %10s %12s %10s %10s", "step", "ms", "bytes", "GB/s", "GFLOP/s"));
         for (Outputs.Step s : run.steps()) {
             double sec = s.nanos() / 1e9;

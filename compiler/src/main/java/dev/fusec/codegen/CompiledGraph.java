@@ -21,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.IntUnaryOperator;
 
 /**
  * A graph turned into loaded kernels: generate every kernel's source, compile them in one javac task
@@ -56,6 +57,16 @@ public final class CompiledGraph {
 
     /** The executable program for one binding of the symbolic dims. */
     public Executor executor(Map<String, Long> binding) {
+        return new Executor(program(graph, types, binding, ni -> kernels.kernelOf()[ni]), loaded.kernels());
+    }
+
+    /**
+     * The {@link Program} of {@code graph} (its inferred {@code types}) at {@code binding}: its values with concrete sizes, and one
+     * step per node that {@code kernelOfNode} gives a kernel (reshapes get none: their results are
+     * views). The Java executor and the OpenCL one run the same programs.
+     */
+    public static Program program(Graph graph, Map<String, TensorType> types, Map<String, Long> binding,
+                                  IntUnaryOperator kernelOfNode) {
         List<String> symbols = KernelGenerator.symbols(types);
         int[] sym = new int[symbols.size()];
         for (int i = 0; i < sym.length; i++) {
@@ -65,14 +76,14 @@ public final class CompiledGraph {
         List<Program.Value> values = new ArrayList<>();
         for (Param p : graph.inputs()) {
             id.put(p.name(), values.size());
-            values.add(new Program.Value(p.name(), size(p.name(), binding, p), Program.Kind.INPUT, -1, null));
+            values.add(new Program.Value(p.name(), size(graph, types, p.name(), binding, p), Program.Kind.INPUT, -1, null));
         }
         List<Program.Step> steps = new ArrayList<>();
         for (int ni = 0; ni < graph.nodes().size(); ni++) {
             Node n = graph.nodes().get(ni);
             for (String r : n.results()) {
                 TensorType t = types.get(r);
-                int size = size(r, binding, null);
+                int size = size(graph, types, r, binding, null);
                 Program.Kind kind = graph.isOutput(r) ? Program.Kind.OUTPUT : Program.Kind.INTERMEDIATE;
                 String rounding = t.dtype() == DType.F32 ? null : t.dtype().toString();
                 if (n.op() instanceof Op.Reshape re) {
@@ -82,7 +93,7 @@ public final class CompiledGraph {
                 }
                 id.put(r, values.size() - 1);
             }
-            int kernel = kernels.kernelOf()[ni];
+            int kernel = n.op() instanceof Op.Reshape ? -1 : kernelOfNode.applyAsInt(ni);
             if (kernel >= 0) {
                 List<Integer> args = new ArrayList<>();
                 n.op().operands().forEach(o -> args.add(id.get(o)));
@@ -94,10 +105,10 @@ public final class CompiledGraph {
         }
         int[] inputs = graph.inputs().stream().mapToInt(p -> id.get(p.name())).toArray();
         int[] outputs = graph.outputs().stream().mapToInt(p -> id.get(p.name())).toArray();
-        return new Executor(new Program(values, steps, inputs, outputs, sym), loaded.kernels());
+        return new Program(values, steps, inputs, outputs, sym);
     }
 
-    private int size(String value, Map<String, Long> binding, Param declared) {
+    private static int size(Graph graph, Map<String, TensorType> types, String value, Map<String, Long> binding, Param declared) {
         Optional<int[]> s = types.get(value).shape().evaluate(binding);
         long n = s.map(Tensor::elementCount).orElse(Long.MAX_VALUE);
         if (n > InputBinding.MAX_ELEMENTS) {

@@ -66,8 +66,11 @@ public final class KernelGenerator {
         return new Kernels(sources, g.nodes(), kernelOf);
     }
 
-    /** What a kernel depends on: the op with its operands numbered, and every operand and result type. */
-    private static String signature(Node n, Map<String, TensorType> types) {
+    /**
+     * What a kernel depends on: the op with its operands numbered, and every operand and result type.
+     * Nodes with the same signature share a kernel (the OpenCL target groups them the same way).
+     */
+    public static String signature(Node n, Map<String, TensorType> types) {
         List<String> placeholders = new ArrayList<>();
         for (int i = 0; i < n.op().operands().size(); i++) {
             placeholders.add("v" + i);

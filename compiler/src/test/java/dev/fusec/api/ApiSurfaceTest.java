@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Test;
 class ApiSurfaceTest {
     static final List<Class<?>> API = List.of(FusecGraph.class, FusecGraph.Builder.class, FusecGraph.FuseOptions.class,
             Fusion.class, Fusion.AfterPass.class, Fusion.Site.class, CompiledModel.class, CompiledModel.KernelInfo.class,
-            CompileOptions.class, Outputs.class, Outputs.Step.class, Outputs.Memory.class, Tensor.class, TensorSpec.class,
+            CompileOptions.class, Backend.class, Outputs.class, Outputs.Step.class, Outputs.Memory.class, Tensor.class, TensorSpec.class,
             Mode.class, FusecException.class, Weights.class);
 
     @Test

@@ -133,6 +133,21 @@ final class Agreement {
         return problems;
     }
 
+    /** One line per output of {@code g} stored narrower than f32 that holds an element which is not a value of its type. */
+    static List<String> storedAsTheirTypes(String what, dev.fusec.ir.Graph g, Map<String, Tensor> outputs) {
+        List<String> problems = new ArrayList<>();
+        for (dev.fusec.ir.Param p : g.outputs()) {
+            float[] d = outputs.get(p.name()).data();
+            for (int i = 0; i < d.length; i++) {
+                if (p.type().dtype().round(d[i]) != d[i]) {
+                    problems.add(what + ": " + p.name() + "[" + i + "] = " + d[i] + " is not a " + p.type().dtype() + " value");
+                    break;
+                }
+            }
+        }
+        return problems;
+    }
+
     /** A flat C-order index as {@code [i, j, k]}. */
     static String index(int[] shape, int flat) {
         int[] idx = new int[shape.length];

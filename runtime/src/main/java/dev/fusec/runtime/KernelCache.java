@@ -5,11 +5,8 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -42,7 +39,7 @@ public final class KernelCache {
 
     /** The cache key of a compilation: sources, JDK and species all change the classes. */
     public static String key(List<KernelSource> sources, String species) {
-        MessageDigest md = sha256();
+        MessageDigest md = ChecksummedFile.sha256();
         for (KernelSource s : sources) {
             md.update(s.className().getBytes(StandardCharsets.UTF_8));
             md.update((byte) 0);
@@ -61,22 +58,11 @@ public final class KernelCache {
 
     /** The class bytes stored under {@code key}, or empty when absent, corrupt or foreign. */
     public Optional<Map<String, byte[]>> load(String key) {
-        Path file = entry(key);
-        byte[] all;
-        try {
-            all = Files.readAllBytes(file);
-        } catch (IOException missing) {
+        Optional<byte[]> body = ChecksummedFile.read(entry(key));
+        if (body.isEmpty()) {
             return Optional.empty();
         }
-        if (all.length < 32) {
-            return Optional.empty();
-        }
-        byte[] body = Arrays.copyOf(all, all.length - 32);
-        byte[] sum = Arrays.copyOfRange(all, all.length - 32, all.length);
-        if (!MessageDigest.isEqual(sha256().digest(body), sum)) {
-            return Optional.empty();
-        }
-        try (DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(body))) {
+        try (DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(body.get()))) {
             if (!in.readUTF().equals(MAGIC) || !in.readUTF().equals(key)) {
                 return Optional.empty();
             }
@@ -96,35 +82,19 @@ public final class KernelCache {
 
     /** Stores the classes atomically; a failure to write only costs the next run a compile. */
     public boolean store(String key, Map<String, byte[]> classes) {
-        try {
-            Files.createDirectories(dir);
-            ByteArrayOutputStream buf = new ByteArrayOutputStream();
-            try (DataOutputStream out = new DataOutputStream(buf)) {
-                out.writeUTF(MAGIC);
-                out.writeUTF(key);
-                out.writeInt(classes.size());
-                for (var e : classes.entrySet()) {
-                    out.writeUTF(e.getKey());
-                    out.writeInt(e.getValue().length);
-                    out.write(e.getValue());
-                }
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(buf)) {
+            out.writeUTF(MAGIC);
+            out.writeUTF(key);
+            out.writeInt(classes.size());
+            for (var e : classes.entrySet()) {
+                out.writeUTF(e.getKey());
+                out.writeInt(e.getValue().length);
+                out.write(e.getValue());
             }
-            byte[] body = buf.toByteArray();
-            OutputFiles.write(entry(key), out -> {
-                out.write(body);
-                out.write(sha256().digest(body));
-            });
-            return true;
         } catch (IOException e) {
             return false;
         }
-    }
-
-    private static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is missing from this JDK", e);
-        }
+        return ChecksummedFile.write(entry(key), buf.toByteArray());
     }
 }
