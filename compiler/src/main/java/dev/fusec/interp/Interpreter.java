@@ -413,7 +413,7 @@ public final class Interpreter {
                 double g = biased(y[base + gi], bias, gi);
                 double u = biased(y[base + ui], bias, ui);
                 GateUp gu = GateUp.of(g, u, glu);
-                out[r * half + j] = gated(glu, gu.gate()) * (gu.up() + glu.beta()) * w;
+                out[r * half + j] = gated(glu, gu.gate()) * (glu.beta() == 0.0 ? gu.up() : gu.up() + glu.beta()) * w; // up + 0 would turn -0 into +0
             }
         }
         return out;

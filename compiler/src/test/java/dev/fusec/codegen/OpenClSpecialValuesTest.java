@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The activations on the device at the values where formulas break: infinities and NaN (silu(-inf)
- * is NaN, as -inf * 0; sigmoid(-inf) is 0; gelu(-inf) is -0), the edges of exp's range, and results
+ * is NaN, as -inf * 0; sigmoid(-inf) is 0; gelu(-inf) is NaN, as PyTorch's), the edges of exp's range, and results
  * that are subnormal in truth (silu(-100) = -3.7e-42, sigmoid(-90) = 8.2e-40), which must come out
  * subnormal, not flushed to zero, on a device that keeps denormals. Each result is compared with the
  * interpreter's: NaN with NaN, zeros with their sign, anything else within 1e-4 of it relatively

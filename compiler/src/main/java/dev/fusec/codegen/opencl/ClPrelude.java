@@ -3,7 +3,7 @@ package dev.fusec.codegen.opencl;
 /**
  * The functions every fusec OpenCL program starts with: the activations and their derivatives as
  * the interpreter defines them, special values included (silu(-inf) = NaN, sigmoid(-inf) = 0,
- * gelu(-inf) = -0), and rounding to the narrower storage types. Results that are subnormal in truth
+ * gelu(-inf) = NaN and every derivative NaN at both infinities, as PyTorch's), and rounding to the narrower storage types. Results that are subnormal in truth
  * are computed so that they stay subnormal on a device that keeps denormals: sigmoid and silu take
  * e^-|x|, never e^x for large x, and below x = -80 silu is -e^(x + ln(-x)), one rounding from the
  * true value (x e^x would be x times a subnormal with few bits).
@@ -33,28 +33,28 @@ final class ClPrelude {
                 return s * (1.0f + x * (1.0f - s));
             }
 
-            // gelu(x) = x * Phi(x) = x * erfc(-x / sqrt 2) / 2 (no cancellation for x < 0); -0 at -inf.
+            // gelu(x) = x * Phi(x) = x * erfc(-x / sqrt 2) / 2 (no cancellation for x < 0); NaN at -inf (-inf * 0).
             float fusec_gelu(float x) {
-                return x == -INFINITY ? -0.0f : 0.5f * x * erfc(-0.70710678f * x);
+                return 0.5f * x * erfc(-0.70710678f * x);
             }
 
-            // d/dx gelu(x) = Phi(x) + x * phi(x); 1 at +inf, -0 at -inf.
+            // d/dx gelu(x) = Phi(x) + x * phi(x); NaN at both infinities (x * 0), as PyTorch's.
             float fusec_gelu_grad(float x) {
                 if (isinf(x)) {
-                    return x > 0.0f ? 1.0f : -0.0f;
+                    return NAN;
                 }
                 return 0.5f * erfc(-0.70710678f * x) + x * 0.39894228f * exp(-0.5f * x * x);
             }
 
             // gelu(x, approximate=tanh) = 0.5 x (1 + tanh(u)) = x * sigmoid(2u), 2u = 2 sqrt(2 / pi) (x + 0.044715 x^3).
             float fusec_gelu_tanh(float x) {
-                return x == -INFINITY ? -0.0f : x * fusec_sigmoid(1.5957692f * x * (1.0f + 0.044715f * x * x));
+                return x * fusec_sigmoid(1.5957692f * x * (1.0f + 0.044715f * x * x));
             }
 
             // d/dx of the tanh form: s + x s (1 - s) (2u)', s = sigmoid(2u), (2u)' = 2 sqrt(2 / pi) (1 + 3 * 0.044715 x^2).
             float fusec_gelu_tanh_grad(float x) {
                 if (isinf(x)) {
-                    return x > 0.0f ? 1.0f : -0.0f;
+                    return NAN;
                 }
                 const float s = fusec_sigmoid(1.5957692f * x * (1.0f + 0.044715f * x * x));
                 const float d = s * (1.0f - s);
