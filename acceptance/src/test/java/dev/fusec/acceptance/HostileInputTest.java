@@ -295,7 +295,9 @@ class HostileInputTest {
             for (int i = 0; i < x.length; i++) {
                 boolean same = Float.isNaN(want[i]) ? Float.isNaN(got[i])
                         : Float.floatToRawIntBits(want[i]) >>> 31 == Float.floatToRawIntBits(got[i]) >>> 31
-                        && (got[i] == want[i] || Math.abs(got[i] - want[i]) <= 8 * Math.ulp(want[i]));
+                        && (got[i] == want[i] || Math.abs(got[i] - want[i]) <= 8 * Math.ulp(want[i])
+                        // gelu's vector form is -0 where the truth is under 2.4e-38 (docs/kernels.md)
+                        || o.equals("c") && Math.abs(got[i] - want[i]) < 2.4e-38);
                 assertTrue(same, o + "(" + x[i] + "): fused " + got[i] + ", interpreter " + want[i]);
             }
         }
