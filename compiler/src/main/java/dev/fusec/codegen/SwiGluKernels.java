@@ -8,14 +8,16 @@ import dev.fusec.ir.Shape;
 import dev.fusec.runtime.KernelSource;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * The SwiGLU family (and GeGLU: the same ops with act=gelu or gelu_tanh). Forward ops make one pass:
  * each row of y [.., 2I] is read once (gate and up vectors at the layout's offsets; interleaved pairs
  * split apart with two lane shuffles), the bias added, the limit applied, act(gate) * up (* the row's
- * weight) computed in registers, and the row of
- * the result written once. Backward ops are vector loops too, in every layout (an input saved in fp8
- * is read through a vector e4m3 rounding that gives the scalar one's bits).
+ * weight) computed in registers, and the row of the result written once (exact GELU's act(gate),
+ * interleaved and with a bias, first into scratch by a method of its own: see forward). Backward ops
+ * are vector loops too, in every layout (an input saved in fp8 is read through a vector e4m3 rounding
+ * that gives the scalar one's bits).
  */
 final class SwiGluKernels {
     private SwiGluKernels() {}
@@ -42,24 +44,43 @@ final class SwiGluKernels {
         Shape y = g.shapeOf(p.y());
         int width = (int) y.last().value();
         int half = width / 2;
-        Layout layout = p.glu().layout();
+        Glu glu = p.glu();
+        Layout layout = glu.layout();
+        boolean hasBias = p.bias() != null;
+        boolean weighted = p.weights() != null;
+        // Exact GELU is some 16,000 of C2's parser nodes. Beside the interleaved layout's shuffles and a
+        // bias (the band's shared vectors, or the row's own) it passed NodeCountInliningCutoff
+        // (bench/jit-check: refused, its vectors boxed). There, as in the backward, act(gate) is
+        // computed first, by a method compiled on its own, into scratch d that the step then reads.
+        // That costs 1.3-1.5x the inline step (a pass of arithmetic, then one of memory, where inline
+        // they overlap), so every other kernel keeps its activation inline.
+        String staging = glu.act() == Activation.GELU && layout == Layout.INTERLEAVED && hasBias ? "VectorMath.gelu" : null;
+        boolean staged = staging != null;
         List<String> steps = new ArrayList<>(List.of("split the rows of y [.., " + width + "] across threads"));
-        if (p.bias() != null) {
+        if (hasBias) {
             steps.add(Bands.ROWS + " rows at a time side by side (the rest one by one), each vector of the bias loaded once for them");
         }
+        if (staged) {
+            steps.add("per row: a = " + glu.act() + "(gate" + (hasBias ? " + bias" : "") + (glu.limit().isPresent() ? ", clamped" : "")
+                    + ") of a chunk of its columns into a row of scratch, by a method compiled on its own (GELU fills most"
+                    + " of a method's inlining budget), then that chunk's products");
+        }
+        String product = (staged ? "a" : glu.alpha() != 1.0 ? "gate * sigmoid(" + glu.alpha() + " * gate)" : glu.act() + "(gate)")
+                + " * " + (glu.beta() != 0.0 ? "(up + " + glu.beta() + ")" : "up") + (weighted ? " * w[row]" : "");
         steps.add("per row: " + (layout == Layout.INTERLEAVED
-                        ? "load two vectors of (gate, up) pairs and separate them with lane shuffles"
+                        ? "load two vectors of (gate, up) pairs and separate " + (staged ? "the ups" : "them") + " with lane shuffles"
                         : "load the gate vector at offset " + layout.gateIndex(0, half) + " and up at " + layout.upIndex(0, half))
-                        + (p.bias() != null ? ", add the bias" : "")
-                        + (p.glu().limit().isPresent() ? ", clamp (gate <= limit, |up| <= limit)" : "")
-                        + ", h = " + (p.glu().alpha() != 1.0 ? "gate * sigmoid(" + p.glu().alpha() + " * gate)" : p.glu().act() + "(gate)")
-                        + " * " + (p.glu().beta() != 0.0 ? "(up + " + p.glu().beta() + ")" : "up") + (p.weights() != null ? " * w[row]" : "") + ", store h; scalar code for the tail");
+                        + (hasBias ? ", add the bias" : "")
+                        + (glu.limit().isPresent() ? ", clamp (" + (staged ? "" : "gate <= limit, ") + "|up| <= limit)" : "")
+                        + ", h = " + product + ", store h; scalar code for the tail");
         KernelClass k = g.start(steps.toArray(String[]::new));
+        int go = layout.gateIndex(0, half);
+        int uo = layout.upIndex(0, half);
         k.constant("W", Integer.toString(width)).constant("I", Integer.toString(half));
-        p.glu().limit().ifPresent(l -> k.constant("LIMIT", ElementwiseKernels.floatLit(l)));
+        glu.limit().ifPresent(l -> k.constant("LIMIT", ElementwiseKernels.floatLit(l)));
         String rows = g.ext().product(y, 0, y.rank() - 1);
-        int bias = p.bias() == null ? -1 : g.node().op().operands().indexOf(p.bias());
-        int weights = p.weights() == null ? -1 : g.node().op().operands().indexOf(p.weights());
+        int bias = hasBias ? g.node().op().operands().indexOf(p.bias()) : -1;
+        int weights = weighted ? g.node().op().operands().indexOf(p.weights()) : -1;
         String out = "args[" + g.node().op().operands().size() + "]";
         k.run("final int rows = " + rows + ";\n"
                 + "final float[] y = args[0];\n"
@@ -68,60 +89,70 @@ final class SwiGluKernels {
                 + "final float[] out = " + out + ";\n"
                 + "par.forRange(rows, Math.max(1, 8192 / I), (q0, q1) -> apply(y, bias, w, out, q0, q1));\n");
 
-        String clampV = p.glu().limit().isPresent() ? "g = g.min(LIMIT);\nu = u.max(-LIMIT).min(LIMIT);\n" : "";
-        String clampS = p.glu().limit().isPresent() ? "g = Math.min(g, LIMIT);\nu = Math.max(-LIMIT, Math.min(u, LIMIT));\n" : "";
-        boolean hasBias = p.bias() != null;
-        String go = Integer.toString(layout.gateIndex(0, half));
-        String uo = Integer.toString(layout.upIndex(0, half));
+        boolean limit = glu.limit().isPresent();
+        String clampV = (limit && !staged ? "g = g.min(LIMIT);\n" : "") + (limit ? "u = u.max(-LIMIT).min(LIMIT);\n" : "");
+        String clampS = (limit && !staged ? "g = Math.min(g, LIMIT);\n" : "") + (limit ? "u = Math.max(-LIMIT, Math.min(u, LIMIT));\n" : "");
+        String gos = Integer.toString(go);
+        String uos = Integer.toString(uo);
         if (layout == Layout.INTERLEAVED) {
             splitShuffles(k);
         }
-        String gi = layout == Layout.INTERLEAVED ? "2 * j" : go + " + j";
-        String ui = layout == Layout.INTERLEAVED ? "2 * j + 1" : uo + " + j";
-        // One row's vector of columns from j, and its scalar columns past the last full vector.
-        Activation act = p.glu().act();
-        String store = ElementwiseKernels.vectorGate(p.glu(), "g") + ".mul(" + ElementwiseKernels.upTerm(p.glu(), "u", true) + ")" + (p.weights() != null ? ".mul(ws)" : "") + ".intoArray(out, ob + j);\n";
-        String rowVector = forwardLoads(layout, go, uo, hasBias ? biasTerms(layout, "bias", go, uo, false) : null) + clampV + store;
-        String rowTail = half % g.species().lanes() == 0 ? "" : """
+        if (staged) {
+            stagedRow(k, "actRowAlone", glu, hasBias, staging);
+        }
+        String gi = layout == Layout.INTERLEAVED ? "2 * j" : gos + " + j";
+        String ui = layout == Layout.INTERLEAVED ? "2 * j + 1" : uos + " + j";
+        // One row's vector of columns from j, and its scalar columns past the last full vector; a
+        // staged row's activations are in d from the row's offset dOff ("" or "q * I + ").
+        Function<String, String> store = dOff -> (staged ? "FloatVector.fromArray(S, d, " + dOff + "j)"
+                : ElementwiseKernels.vectorGate(glu, "g")) + ".mul(" + ElementwiseKernels.upTerm(glu, "u", true) + ")"
+                + (weighted ? ".mul(ws)" : "") + ".intoArray(out, ob + j);\n";
+        Function<String, String> rowTail = dOff -> half % g.species().lanes() == 0 ? "" : """
                 for (int j = I / L * L; j < I; j++) {
-                    float g = y[yb + %1$s]%2$s;
-                    float u = y[yb + %3$s]%4$s;
-                    %5$s
-                    out[ob + j] = %6$s * %8$s%7$s;
+                    %1$sfloat u = y[yb + %2$s]%3$s;
+                    %4$s
+                    out[ob + j] = %5$s * %7$s%6$s;
                 }
-                """.formatted(gi, hasBias ? " + bias[" + gi + "]" : "", ui, hasBias ? " + bias[" + ui + "]" : "",
-                JavaText.nested(clampS, 4), ElementwiseKernels.scalarGate(p.glu(), "g"), p.weights() != null ? " * w[r]" : "",
-                ElementwiseKernels.upTerm(p.glu(), "u", false));
+                """.formatted(staged ? "" : "float g = y[yb + " + gi + "]" + (hasBias ? " + bias[" + gi + "]" : "") + ";\n    ",
+                ui, hasBias ? " + bias[" + ui + "]" : "", JavaText.nested(clampS, 4),
+                staged ? "d[" + dOff + "j]" : ElementwiseKernels.scalarGate(glu, "g"), weighted ? " * w[r]" : "",
+                ElementwiseKernels.upTerm(glu, "u", false));
         String rowStart = "final int yb = r * W;\nfinal int ob = r * I;\n";
-        String weightVector = p.weights() != null ? "final FloatVector ws = FloatVector.broadcast(S, w[r]);\n" : "";
+        String weightVector = weighted ? "final FloatVector ws = FloatVector.broadcast(S, w[r]);\n" : "";
+        String rowVector = forwardLoads(layout, gos, uos, hasBias ? biasTerms(layout, "bias", gos, uos, false) : null, !staged)
+                + clampV + store.apply("");
+        if (staged) {
+            k.constant("CH", "L * " + Math.max(1, STAGED_CHUNK / g.species().lanes()));
+        }
         if (hasBias) {
             // The bias row (2I floats) does not fit in L1 and was read again from L2 for every row.
             k.constant("BAND", Integer.toString(Bands.ROWS));
-            k.helper("void", "bandAlone", Gen.params("float[] y", "float[] bias", "float[] w", "float[] out", "int r0"), """
-                    for (int j = 0; j <= I - L; j += L) {
-                        %1$s
-                        %2$s
-                    }
-                    %3$s
-                    """.formatted(JavaText.nested(biasLoads(layout, "bias", go, uo), 4),
-                    JavaText.nested(Bands.eachRow("q", rowStart + weightVector
-                            + forwardLoads(layout, go, uo, biasTerms(layout, "bias", go, uo, true)) + clampV + store), 4),
-                    rowTail.isEmpty() ? "" : Bands.eachRow("q", rowStart + rowTail)));
+            String tail = rowTail.apply("q * I + ");
+            List<String> params = new ArrayList<>(List.of("float[] y", "float[] bias", "float[] w", "float[] out", "int r0"));
+            if (staged) {
+                params.add(4, "float[] d");
+            }
+            k.helper("void", "bandAlone", params,
+                    columns(staged ? "for (int q = 0; q < BAND; q++) {\n    actRowAlone(y, (r0 + q) * W, bias, d, q * I, c, e);\n}" : null,
+                            biasLoads(layout, "bias", gos, uos) + Bands.eachRow("q", rowStart + weightVector
+                                    + forwardLoads(layout, gos, uos, biasTerms(layout, "bias", gos, uos, true), !staged) + clampV
+                                    + store.apply("q * I + ")))
+                    + (tail.isEmpty() ? "" : Bands.eachRow("q", rowStart + tail)));
         }
         k.helper("void", "apply", Gen.params("float[] y", "float[] bias", "float[] w", "float[] out", "int from", "int to"), """
-                int r = from;
-                %1$s
+                %1$sint r = from;
+                %2$s
                 for (; r < to; r++) {
-                    %2$s
                     %3$s
-                    for (int j = 0; j <= I - L; j += L) {
-                        %4$s
-                    }
+                    %4$s
                     %5$s
+                    %6$s
                 }
-                """.formatted(hasBias ? Bands.whole("bandAlone(y, bias, w, out, r)") : "",
+                """.formatted(staged ? "final float[] d = Scratch.rows(" + (hasBias ? "BAND * I" : "I") + ");\n" : "",
+                hasBias ? Bands.whole("bandAlone(y, bias, w, out, " + (staged ? "d, " : "") + "r)") : "",
                 JavaText.nested(rowStart, 4), JavaText.nested(weightVector, 4),
-                JavaText.nested(rowVector, 8), JavaText.nested(rowTail, 4)));
+                JavaText.nested(columns(staged ? "actRowAlone(y, r * W, bias, d, 0, c, e);" : null, rowVector), 4),
+                JavaText.nested(rowTail.apply(""), 4)));
         return k.build();
     }
 
@@ -149,20 +180,20 @@ final class SwiGluKernels {
     }
 
     /**
-     * Gate g and up u of the row that starts at yb, at columns from j (from {@code gateAt} and
-     * {@code upAt} plus j unless interleaved), with {@code bias} (two terms from {@link #biasTerms},
-     * or null) added.
+     * Gate g (unless {@code gate} is false) and up u of the row that starts at yb, at columns from j
+     * (from {@code gateAt} and {@code upAt} plus j unless interleaved), with {@code bias} (two terms
+     * from {@link #biasTerms}, or null) added.
      */
-    private static String forwardLoads(Layout layout, String gateAt, String upAt, String[] bias) {
+    private static String forwardLoads(Layout layout, String gateAt, String upAt, String[] bias, boolean gate) {
         String add0 = bias == null ? "" : ".add(" + bias[0] + ")";
         String add1 = bias == null ? "" : ".add(" + bias[1] + ")";
         if (layout == Layout.INTERLEAVED) {
             return "FloatVector v0 = FloatVector.fromArray(S, y, yb + 2 * j)" + add0 + ";\n"
                     + "FloatVector v1 = FloatVector.fromArray(S, y, yb + 2 * j + L)" + add1 + ";\n"
-                    + "FloatVector g = v0.rearrange(EVEN).blend(v1.rearrange(EVEN), HIGH);\n"
+                    + (gate ? "FloatVector g = v0.rearrange(EVEN).blend(v1.rearrange(EVEN), HIGH);\n" : "")
                     + "FloatVector u = v0.rearrange(ODD).blend(v1.rearrange(ODD), HIGH);\n";
         }
-        return "FloatVector g = FloatVector.fromArray(S, y, yb + " + gateAt + " + j)" + add0 + ";\n"
+        return (gate ? "FloatVector g = FloatVector.fromArray(S, y, yb + " + gateAt + " + j)" + add0 + ";\n" : "")
                 + "FloatVector u = FloatVector.fromArray(S, y, yb + " + upAt + " + j)" + add1 + ";\n";
     }
 
@@ -399,14 +430,14 @@ final class SwiGluKernels {
 
     /** The staged rows of one row of y at src[at..]: derivatives into d from dOff, activations from DA + dOff. */
     private static String stagedCalls(String src, String at, String dOff) {
-        return "gradRowAlone(" + src + ", " + at + ", extra, d, " + dOff + ");\n"
-                + "actRowAlone(" + src + ", " + at + ", extra, d, DA + " + dOff + ");\n";
+        return "gradRowAlone(" + src + ", " + at + ", extra, d, " + dOff + ", 0, I);\n"
+                + "actRowAlone(" + src + ", " + at + ", extra, d, DA + " + dOff + ", 0, I);\n";
     }
 
     /**
-     * {@code name(src, at, extra, d, dOff)}: {@code fn}(gate) (a VectorMath function) of the row of y
-     * at {@code src[at..]} (the bias in extra added, the limit applied) for all I columns, into d from
-     * dOff. Never inlined (the launcher's rule for *Alone methods): GELU or its derivative fills most
+     * {@code name(src, at, extra, d, dOff, from, to)}: {@code fn}(gate) (a VectorMath function) of the
+     * row of y at {@code src[at..]} (the bias in extra added, the limit applied) for its columns from
+     * {@code from} to {@code to}, column j into {@code d[dOff + j]}. Never inlined (the launcher's rule for *Alone methods): GELU or its derivative fills most
      * of C2's inlining budget by itself.
      */
     private static void stagedRow(KernelClass k, String name, Glu glu, boolean bias, String grad) {
@@ -423,13 +454,13 @@ final class SwiGluKernels {
         }
         boolean limit = glu.limit().isPresent();
         String gc = interleaved ? "2 * j" : "GO + j";
-        k.helper("void", name, Gen.params("float[] src", "int at", "float[] extra", "float[] d", "int dOff"), """
-                int j = 0;
-                for (; j <= I - L; j += L) {
+        k.helper("void", name, Gen.params("float[] src", "int at", "float[] extra", "float[] d", "int dOff", "int from", "int to"), """
+                int j = from;
+                for (; j <= to - L; j += L) {
                     %1$s
                     %2$s.intoArray(d, dOff + j);
                 }
-                for (; j < I; j++) {
+                for (; j < to; j++) {
                     float gate = src[at + %3$s]%4$s;
                     d[dOff + j] = %5$s;
                 }
@@ -447,6 +478,21 @@ final class SwiGluKernels {
             case GELU, GELU_TANH -> "act";
         };
     }
+
+    /**
+     * {@code body} for each full vector of columns from j; with {@code stage}, in chunks of CH columns
+     * from c to e, each chunk's columns first staged by {@code stage} (its act(gate)), then its products.
+     */
+    private static String columns(String stage, String body) {
+        if (stage == null) {
+            return "for (int j = 0; j <= I - L; j += L) {\n    " + JavaText.nested(body, 4) + "\n}\n";
+        }
+        return "for (int c = 0; c < I; c += CH) {\n    final int e = Math.min(I, c + CH);\n    " + JavaText.nested(stage, 4)
+                + "\n    for (int j = c; j <= e - L; j += L) {\n        " + JavaText.nested(body, 8) + "\n    }\n}\n";
+    }
+
+    /** Columns of a forward kernel's staged chunk (rounded down to a multiple of L). */
+    private static final int STAGED_CHUNK = 512;
 
     /** Rows side by side in the bias backward's {@code bandAlone}. */
     private static final int BACK_BAND = 2;

@@ -99,16 +99,22 @@ public final class VectorMath {
     // measures the error against Activations, in double, in float ulps. The tanh form is
     // x * sigmoid(2u), 2u = 2 sqrt(2 / pi) (x + 0.044715 x^3), equal to 0.5 x (1 + tanh u) without its
     // cancellation; its relative error grows with |2u| as any float evaluation of u does (the
-    // rounding of 2u, times |2u| (1 - sigmoid(2u))). Where the fast formulas do not reach (x < -13.1
-    // for gelu, where exp(-x^2 / 2) would be clamped; 2u < -88 for the tanh form, x < -10.1, where
-    // sigmoid's exp would be) the result is x * 0: -0, under 2.4e-38 (gelu) and 1e-36 (gelu', tanh
-    // forms) from the truth, and NaN at -inf as PyTorch's. Not a branch to ColdLanes, as SiLU
-    // has: the bias GLU kernels that call GELU are at C2's inlining budget, and an uncommon trap
-    // with the step's vectors live costs more parser nodes than this blend (the scalar twins, in
-    // the tails, do go to the double reference there).
+    // rounding of 2u, times |2u| (1 - sigmoid(2u))).
     //
-    // Each GELU here is some 16,000 of C2's parser nodes (exp alone is 11,000), near the 18,000 after
-    // which C2 inlines no more (NodeCountInliningCutoff): a kernel calls at most one of them in a
+    // Far negative the results are subnormal (gelu(-13.5) = -1.1e-40) before they are -0 (x < -14.6
+    // for gelu, 2u < -104 for the tanh form), where exp's argument is below -86 and e^v itself would
+    // not be a normal float. So these exps are taken times a power of two that keeps them normal
+    // (expScaled: the scale rides in the rounding constant, no instruction more), the formula runs on
+    // normal numbers, and one multiplication by the inverse power, last, rounds into the subnormals
+    // once: exp(-x^2 / 2) * 2^64 for gelu (never overflows: -x^2 / 2 <= 0), exp(-2u) * 2^-64 for the
+    // tanh form, sigmoid(2u) = 2^-64 / (2^-64 + exp(-2u) 2^-64). Where a result is the old formula's
+    // normal float, it is the same bits. Past -130 (the exps' argument, clamped there) every result is
+    // -0 in float and is taken as x * 0 (NaN at -inf, as PyTorch's). Not a branch to ColdLanes, as
+    // SiLU has: an uncommon trap with a step's vectors live costs C2 more parser nodes than a blend,
+    // and each extra vector operation a few hundred.
+    //
+    // Exact GELU is some 16,000 of C2's parser nodes (the tanh form under half that), near the 18,000
+    // after which C2 inlines no more (NodeCountInliningCutoff): a kernel calls at most one of them in a
     // method, with little else beside it (see SwiGluKernels).
 
     /** The coefficients of R, constant term first: see above. */
@@ -121,17 +127,25 @@ public final class VectorMath {
     /** 2 sqrt(2 / pi) and 0.044715: 2u = A x (1 + C x^2), its derivative A (1 + 3 C x^2). */
     private static final float A = 1.5957692f;
     private static final float C = 0.044715f;
-    /** Below GELU_LOW (x) and TANH_LOW (2u) ColdLanes computes; above GELU_HIGH x is taken as GELU_HIGH in Phi. */
+    /** Below GELU_LOW (x) and TANH_LOW (2u) the scalar twins take ColdLanes; above GELU_HIGH x is taken as GELU_HIGH in Phi. */
     private static final float GELU_LOW = -13.1f;
     private static final float GELU_HIGH = 13.15f;
     private static final float TANH_LOW = -88f;
+    /**
+     * The scaled exps' argument is clamped to [-130, 130] (e^v 2^64 and e^v 2^-64 normal floats);
+     * below -130 every result is -0 in float (for gelu, from x < -16).
+     */
+    private static final float FLOOR = -130f;
+    private static final float GELU_ZERO = -16f;
+    /** 2^-64: what undoes the scales of expScaled (2^64 in gelu, after the 2^-64 of the tanh form's E = e 2^-64 has been divided out). */
+    private static final float DOWN = 0x1p-64f;
 
-    /** exp(-x^2 / 2), the rounding of x^2 corrected (see above). */
+    /** exp(-x^2 / 2) * 2^64, the rounding of x^2 corrected (see above). */
     private static FloatVector gaussian(FloatVector x) {
         FloatVector m = x.mul(-0.5f);
         FloatVector h = x.mul(m);
         FloatVector l = x.fma(m, h.neg());
-        FloatVector e = expInRange(h.blend(-86f, h.lt(-86f)));
+        FloatVector e = expScaled(h.blend(FLOOR, h.lt(FLOOR)), 64);
         return e.fma(l, e);
     }
 
@@ -155,19 +169,19 @@ public final class VectorMath {
 
     /**
      * GELU, x * Phi(x) (PyTorch approximate='none'): NaN at -inf (as PyTorch's), +inf at +inf, NaN
-     * for NaN. Below -13.1, x * 0: -0 (the true value is under 2.4e-38 there), NaN at -inf.
+     * for NaN; subnormal from -13.1 to -14.6, where the truth is, and -0 below.
      */
     public static FloatVector gelu(FloatVector x) {
         FloatVector xc = x.min(GELU_HIGH);
         // w = x q: from x <= 0 the result (-0 at -0, as x * Phi(x)), from x > 0 what x * Phi = x - x q lacks.
-        FloatVector w = xc.mul(gaussian(xc)).mul(tail(xc));
+        FloatVector w = xc.mul(gaussian(xc)).mul(tail(xc)).mul(DOWN);
         FloatVector r = x.sub(w).blend(w, x.compare(VectorOperators.LE, 0f));
-        return r.blend(x.mul(0f), x.lt(GELU_LOW));
+        return r.blend(x.mul(0f), x.lt(GELU_ZERO));
     }
 
     /**
      * d/dx gelu(x) = Phi(x) + x phi(x): NaN at -inf and +inf (as PyTorch's: x * 0 is added, which is
-     * nothing for finite x), NaN for NaN; below -13.1, -0 (the true value is under 1e-36 there).
+     * nothing for finite x), NaN for NaN; subnormal from -13.1, where the truth is, then -0.
      */
     public static FloatVector geluGrad(FloatVector x) {
         FloatVector xc = x.min(GELU_HIGH);
@@ -175,8 +189,8 @@ public final class VectorMath {
         FloatVector p = tail(xc);
         FloatVector zero = x.mul(0f);
         // x < 0: q + x phi = g (P + x PDF); x >= 0: 1 - q + x phi = 1 + g (x PDF - P), g the gaussian.
-        FloatVector core = gaussian(xc).mul(xc.fma(FloatVector.broadcast(x.species(), PDF), p.neg().blend(p, negative)));
-        return core.add(1f).add(zero).blend(core, negative).blend(zero, x.lt(GELU_LOW));
+        FloatVector core = gaussian(xc).mul(xc.fma(FloatVector.broadcast(x.species(), PDF), p.neg().blend(p, negative))).mul(DOWN);
+        return core.add(1f).add(zero).blend(core, negative).blend(zero, x.lt(GELU_ZERO));
     }
 
     /** 2 u = 2 sqrt(2 / pi) (x + 0.044715 x^3), the argument of the tanh form's sigmoid. */
@@ -186,28 +200,37 @@ public final class VectorMath {
 
     /**
      * GELU's tanh form, x * sigmoid(2u) = 0.5 x (1 + tanh u) (approximate='tanh'): NaN at -inf (as
-     * PyTorch's), +inf at +inf. Where 2u < -88 (x < -10.1), x * 0: -0 (the true value is under 1e-36).
+     * PyTorch's), +inf at +inf; subnormal where 2u is below -87.3 (x < -10.1), -0 where it is below -130.
      */
     public static FloatVector geluTanh(FloatVector x) {
         FloatVector t = tanhArgument(x);
-        return x.mul(sigmoidInRange(t)).blend(x.mul(0f), t.lt(TANH_LOW));
+        FloatVector down = FloatVector.broadcast(x.species(), DOWN);
+        return x.mul(down.div(expTimesDown(t).add(down))).blend(x.mul(0f), t.lt(FLOOR));
+    }
+
+    /** exp(-2u) * 2^-64, 2u clamped to [-130, 40] (sigmoid(2u) is 1 in float from 17). */
+    private static FloatVector expTimesDown(FloatVector t) {
+        FloatVector v = t.neg();
+        v = v.blend(FLOOR, v.compare(VectorOperators.GT, -FLOOR));
+        return expScaled(v.blend(-40f, v.lt(-40f)), -64);
     }
 
     /**
      * d/dx of the tanh form: s (1 + (1 - s) x (2 u)'), s = sigmoid(2 u), (2 u)' = A (1 + 3 C x^2); x
      * is taken as at most 10 there (s is 1 in float from x = 10, and x (2 u)' would overflow first).
-     * NaN at -inf and +inf, as PyTorch's (x * 0 is added); -0 where 2u < -88 (the true value is under 2e-36 there).
+     * NaN at -inf and +inf, as PyTorch's (x * 0 is added); subnormal where 2u is below -87.3, -0 where it is below -130.
      */
     public static FloatVector geluTanhGrad(FloatVector x) {
         FloatVector xc = x.min(10f);
         FloatVector t = tanhArgument(xc);
-        // 1 - s as e s, e = exp(-2u): 1 - s itself would lose to the rounding of s all that the
-        // second term carries where s is near 1 (16 ulps at x = 5).
-        FloatVector e = exp(t.neg());
-        FloatVector s = FloatVector.broadcast(x.species(), 1f).div(e.add(1f));
+        // With e = exp(-2u) and E = e 2^-64: r = 1 / (E + 2^-64) is s 2^64, and 1 - s = e s = E r (1 - s
+        // itself would lose to the rounding of s all that the second term carries where s is near
+        // 1: 16 ulps at x = 5). s (1 + (1 - s) slope) = (r + (1 - s) slope r) 2^-64.
+        FloatVector big = expTimesDown(t);
+        FloatVector r = FloatVector.broadcast(x.species(), 1f).div(big.add(DOWN));
         FloatVector slope = xc.mul(xc).fma(3f * C, 1f).mul(A).mul(xc);
         FloatVector zero = x.mul(0f);
-        return e.mul(s).mul(slope).fma(s, s).add(zero).blend(zero, t.lt(TANH_LOW));
+        return big.mul(r).mul(slope).fma(r, r).mul(DOWN).add(zero).blend(zero, t.lt(FLOOR));
     }
 
     // Scalar twins for kernels' tails: the same steps in float, with Math.exp for the vector exp, and
@@ -311,10 +334,19 @@ public final class VectorMath {
 
     /** exp(v) for v in [-86, 88.72283]. */
     private static FloatVector expInRange(FloatVector v) {
+        return expScaled(v, 0);
+    }
+
+    /**
+     * exp(v) * 2^k, for v where that is a normal float (k is a constant: -64, 0 or 64). The scale is
+     * added to n in the rounding constant, so it costs nothing.
+     */
+    private static FloatVector expScaled(FloatVector v, int k) {
         VectorSpecies<Float> s = v.species();
-        // Adding 1.5 * 2^23 rounds v / ln 2 to an integer n and leaves n in the low mantissa bits.
-        FloatVector shifted = v.fma(FloatVector.broadcast(s, 1.44269504088896341f), FloatVector.broadcast(s, 12582912f));
-        FloatVector n = shifted.sub(12582912f);
+        // Adding 1.5 * 2^23 (+ k) rounds v / ln 2 to an integer n and leaves n + k in the low mantissa bits.
+        float round = 12582912f + k;
+        FloatVector shifted = v.fma(FloatVector.broadcast(s, 1.44269504088896341f), FloatVector.broadcast(s, round));
+        FloatVector n = shifted.sub(round);
         // r = v - n ln 2, with ln 2 split in two so that n * ln2_hi is exact.
         FloatVector r = n.fma(FloatVector.broadcast(s, -0.693359375f), v);
         r = n.fma(FloatVector.broadcast(s, 2.12194440e-4f), r);
@@ -326,9 +358,10 @@ public final class VectorMath {
         p = p.fma(r, FloatVector.broadcast(s, 1.6666665459e-1f));
         p = p.fma(r, FloatVector.broadcast(s, 5.0000001201e-1f));
         FloatVector er = p.fma(r.mul(r), r).add(1f);
-        // Scale by 2^n: add n to the exponent field. n sits in the low bits of `shifted`; shifting left
-        // by 23 moves it into the exponent and pushes the constant's own bits out of the word. The
-        // clamp keeps the sum a normal float: n >= -124, and n = 128 only with e^r < 1.
+        // Scale by 2^(n + k): add n + k to the exponent field. n + k sits in the low bits of `shifted`;
+        // shifting left by 23 moves it into the exponent and pushes the constant's own bits out of the
+        // word. The callers' clamps keep the sum a normal float: n + k >= -124, and n + k = 128 only
+        // with e^r < 1.
         return er.reinterpretAsInts().add(shifted.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23))
                 .reinterpretAsFloats();
     }
