@@ -84,6 +84,9 @@ def main():
         x = r(t, H)
         cases.append((f"llama2_7b_gate_up T={t}", gate_up, (x, wg, wu), 4 * (t * H + 2 * H * I + t * I), 2 * 2 * t * H * I))
         cases.append((f"llama2_7b_ffn T={t}", ffn, (x, wg, wu, wd), 4 * (t * H + 3 * H * I + t * H), 2 * 3 * t * H * I))
+        if t == 1:
+            h = r(t, I)
+            cases.append((f"llama2_7b_down T={t}", torch.matmul, (h, wd), 4 * (t * I + H * I + t * H), 2 * t * H * I))
     for name, fn, args, nbytes, flops in cases:
         rows = {}
         ms, best = timed(fn, args)

@@ -77,6 +77,40 @@ class OpenClCliTest {
     }
 
     @Test
+    void anImportedGptOssMlpRunsOnOpenClWithItsWeights() throws Exception {
+        needOpenCl();
+        // gpt-oss gates with swish (alpha 1.702), adds const 1 to up, and fuses to bias_swiglu with alpha= and beta=.
+        Path models = Path.of(System.getProperty("basedir", ".")).resolve("src/test/resources/models/gpt_oss");
+        Path fir = dir.resolve("gpt_oss.fir");
+        CliRun imported = CliRun.of("import", models.toString(), "-o", fir.toString());
+        assertEquals(0, imported.code(), imported.toString());
+        Path want = dir.resolve("want.npy");
+        List<String> common = List.of("run", fir.toString(), "--weights", models.toString(), "--layer", "1", "--dim", "T=3");
+        CliRun ref = CliRun.of(concat(common, "--mode", "interp", "--output", "y=" + want));
+        assertEquals(0, ref.code(), ref.toString());
+        for (String mode : List.of("fused", "unfused")) {
+            Path got = dir.resolve(mode + ".npy");
+            CliRun r = CliRun.of(concat(common, "--mode", mode, "--backend", "opencl", "--output", "y=" + got));
+            assertEquals(0, r.code(), r.toString());
+            float[] a = Npy.read(want).data();
+            float[] b = Npy.read(got).data();
+            double scale = 1;
+            double worst = 0;
+            for (int i = 0; i < a.length; i++) {
+                scale = Math.max(scale, Math.abs(a[i]));
+                worst = Math.max(worst, Math.abs(a[i] - b[i]));
+            }
+            assertTrue(worst <= 1e-4 * scale, mode + " on OpenCL differs from interp by " + worst);
+        }
+    }
+
+    private static String[] concat(List<String> head, String... tail) {
+        List<String> all = new ArrayList<>(head);
+        all.addAll(List.of(tail));
+        return all.toArray(String[]::new);
+    }
+
+    @Test
     void benchOnOpenClTimesFusedAndUnfusedBesideTheCopyBandwidth() {
         needOpenCl();
         CliRun r = CliRun.of("bench", EXAMPLES.resolve("megatron_swiglu.fir").toString(), "--dim", "T=64", "--backend", "opencl",

@@ -453,6 +453,36 @@ class CodegenAgreementTest {
                   return out
                 }
                 """));
+        c.add(fusing("gpt-oss expert (interleaved, clamped, swish alpha, up + const 1) fuses to bias_swiglu(alpha=, beta=)",
+                "bias_swiglu", T, """
+                graph expert(x: f32[T, 24], w: f32[24, 70], b: f32[70], down: f32[35, 24], db: f32[24], v: f32[T, 35])
+                    -> (y: f32[T, 24], s: f32[T, 35], one: f32[]) {
+                  one = const(value=1.0)
+                  z = add(matmul(x, w), b)
+                  g, u = split(reshape(z, shape=[T, 35, 2]), parts=2, axis=-1)
+                  gate = clamp(reshape(g, shape=[T, 35]), max=7.0)
+                  up = clamp(reshape(u, shape=[T, 35]), min=-7.0, max=7.0)
+                  h = mul(add(up, one), swish(gate, alpha=1.702))
+                  y = add(matmul(h, down), db)
+                  s = swish(v, alpha=0.5)
+                  return y, s, one
+                }
+                """));
+        c.add(plain("alpha= and beta= on every forward GLU op and layout, and gate_up_swiglu's epilogue", T, """
+                graph scaled(y: f32[T, 74], bias: f32[74], w: f32[T, 1], y8: f32[T, 64], x: f32[T, 24], wg: f32[24, 37], wu: f32[24, 37])
+                    -> (h1: f32[T, 37], h2: f32[T, 37], h3: f32[T, 37], h4: f32[T, 37], h5: f32[T, 37], h6: f32[T, 32],
+                        h7: f32[T, 37], h8: f32[T, 37]) {
+                  h1 = swiglu(y, alpha=1.702, beta=1.0)
+                  h2 = swiglu(y, layout=swapped, beta=-0.5)
+                  h3 = bias_swiglu(y, bias, layout=interleaved, limit=1.5, alpha=1.702, beta=1.0)
+                  h4 = weighted_swiglu(y, w, alpha=0.75)
+                  h5 = weighted_bias_swiglu(y, bias, w, layout=interleaved, alpha=1.702, beta=1.0)
+                  h6 = swiglu(y8, layout=interleaved, alpha=1.702, beta=1.0)
+                  h7 = gate_up_swiglu(x, wg, wu, limit=1.0, alpha=1.702, beta=1.0)
+                  h8 = gate_up_swiglu(x, wg, wu, act=gelu, beta=2.0)
+                  return h1, h2, h3, h4, h5, h6, h7, h8
+                }
+                """));
         c.add(fusing("llama FFN (matmul, matmul, silu, mul, matmul) fuses to gate_up_swiglu", "gate_up_swiglu", T, """
                 graph ffn(x: f32[T, 24], w_gate: f32[24, 37], w_up: f32[24, 37], w_down: f32[37, 24])
                     -> (y: f32[T, 24]) {

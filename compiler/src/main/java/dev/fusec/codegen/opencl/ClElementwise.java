@@ -2,13 +2,14 @@ package dev.fusec.codegen.opencl;
 
 import dev.fusec.ir.Activation;
 import dev.fusec.ir.Dim;
+import dev.fusec.ir.Glu;
 import dev.fusec.ir.Op;
 import dev.fusec.ir.Shape;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Elementwise kernels: silu, sigmoid, gelu (both formulas), clamp, and add/sub/mul with NumPy
+ * Elementwise kernels: silu, sigmoid, gelu (both formulas), swish, const, clamp, and add/sub/mul with NumPy
  * broadcasting. One work-item per result element, in groups of {@value #GROUP}; a broadcast operand
  * is read at the index its own strides give (0 along the dims it repeats on), with the division by
  * the static extents constant-folded.
@@ -36,6 +37,24 @@ final class ClElementwise {
         };
     }
 
+    /**
+     * The forward GLU's gate term of the float expression {@code x} (a simple name: it may appear
+     * twice): act(x), or for silu with alpha (gpt-oss) x * sigmoid(alpha * x).
+     */
+    static String gate(Glu glu, String x) {
+        return glu.alpha() == 1.0 ? activation(glu.act(), x) : x + " * fusec_sigmoid(" + ClText.floatLit(glu.alpha()) + " * " + x + ")";
+    }
+
+    /** The name of {@link #gate} for a kernel's comment: the activation, or swish with its alpha. */
+    static String gateName(Glu glu) {
+        return glu.alpha() == 1.0 ? glu.act().toString() : "swish[alpha " + glu.alpha() + "]";
+    }
+
+    /** The forward GLU's up term: u, or (u + beta); never u + 0, which would turn -0 into +0. */
+    static String up(Glu glu, String u) {
+        return glu.beta() == 0.0 ? u : "(" + u + " + " + ClText.floatLit(glu.beta()) + ")";
+    }
+
     static String derivative(Activation act, String x) {
         return switch (act) {
             case SILU -> "fusec_silu_grad(" + x + ")";
@@ -46,6 +65,21 @@ final class ClElementwise {
 
     static NodePlan unary(ClGen g, Op.Unary u) {
         return map(g, u.opName() + (u.kind() == Op.UnaryKind.GELU_TANH ? " (tanh form)" : ""), unaryCall(u.kind(), "x[i]"));
+    }
+
+    /** swish(x, alpha) = x * sigmoid(alpha * x). */
+    static NodePlan swish(ClGen g, Op.Swish w) {
+        return map(g, "swish[alpha " + w.alpha() + "]", "x[i] * fusec_sigmoid(" + ClText.floatLit(w.alpha()) + " * x[i])");
+    }
+
+    /** A scalar constant: one work-item writes the value into the one element of the result. */
+    static NodePlan constant(ClGen g, Op.Const c) {
+        g.begin("", List.of(ClGen.outParam("out")), "one work-item: out[0] = " + c.value());
+        g.out().open("if (get_global_id(0) == 0)");
+        g.out().line("out[0] = " + ClText.floatLit(c.value()) + ";");
+        g.out().close();
+        g.end();
+        return oneDimensional(g, 0);
     }
 
     /** min(max(x, min), max), NaN kept (a comparison with NaN is false, so it passes both bounds). */

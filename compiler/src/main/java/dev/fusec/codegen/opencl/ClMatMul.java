@@ -1,6 +1,5 @@
 package dev.fusec.codegen.opencl;
 
-import dev.fusec.ir.Activation;
 import dev.fusec.ir.Glu;
 import dev.fusec.ir.Layout;
 import dev.fusec.ir.Op;
@@ -12,10 +11,10 @@ import java.util.OptionalDouble;
 /**
  * Matrix-multiply kernels for matmul, linear, gate_up and gate_up_swiglu: x [M, K] (M the product
  * of the leading dims, bound at run time) times w [K, N] (or [N, K] with transpose_b). Each node gets
- * three kernels, and the launch picks one by M:
+ * four kernels, and the launch picks one by M:
  * <ul>
- *   <li>{@code rows}, for M up to {@value #ROWS_MAX} (decode): the weights are streamed once per
- *       {@value #MR} rows, K split across the work-items of a group (each sums a slice of K for
+ *   <li>{@code row} for M = 1 (a decode step) and {@code rows} for M up to {@value #ROWS_MAX}: the
+ *       weights are streamed once per row or per {@value #MR} rows, K split across the work-items of a group (each sums a slice of K for
  *       its columns in registers) and the slices added in a tree in local memory; for [K, N] a
  *       work-item reads 4 adjacent columns of a weight row, for [N, K] a row of 32 work-items reads
  *       one weight row as float4s;</li>
@@ -44,13 +43,20 @@ final class ClMatMul {
 
     /**
      * One kernel's plan: operand indices (w2 and bias -1 when absent), the transposition, K and N,
-     * the epilogue and, for the dual epilogues, the layout (gate_up) or the limit and activation
-     * (gate_up_swiglu).
+     * the epilogue and, for the dual epilogues, the GLU attributes: the layout (gate_up), or the
+     * limit, activation, alpha and beta (gate_up_swiglu).
      */
-    private record Mm(int w1, int w2, int bias, boolean transposed, int k, int n, Epilogue epilogue, Layout layout,
-                      OptionalDouble limit, Activation act) {
+    private record Mm(int w1, int w2, int bias, boolean transposed, int k, int n, Epilogue epilogue, Glu glu) {
         boolean dual() {
             return w2 >= 0;
+        }
+
+        Layout layout() {
+            return glu.layout();
+        }
+
+        OptionalDouble limit() {
+            return glu.limit();
         }
     }
 
@@ -75,7 +81,7 @@ final class ClMatMul {
         Shape w = g.operand(w1);
         int k = (int) (transposed ? w.dim(1) : w.dim(0)).value();
         int n = (int) (transposed ? w.dim(0) : w.dim(1)).value();
-        return new Mm(w1, w2, bias, transposed, k, n, e, glu.layout(), glu.limit(), glu.act());
+        return new Mm(w1, w2, bias, transposed, k, n, e, glu);
     }
 
     /** A tile shape: BM x BN results per group, BK of K per step, each work-item RS x RW rows by CS x CW columns. */
@@ -101,7 +107,8 @@ final class ClMatMul {
     private static NodePlan generate(ClGen g, Mm mm) {
         Shape x = g.operand(0);
         String m = g.text().product(x, 0, x.rank() - 1);
-        rowsKernel(g, mm, m);
+        rowsKernel(g, mm, m, "rows", MR);
+        rowsKernel(g, mm, m, "row", 1);
         Tile small = mm.dual() ? DUAL_SMALL : PLAIN_SMALL;
         Tile big = mm.dual() ? DUAL_BIG : PLAIN_BIG;
         tileKernel(g, mm, m, small);
@@ -112,11 +119,12 @@ final class ClMatMul {
         }
         int operands = g.node().op().operands().size();
         String rows = g.name("rows");
+        String one = g.name("row");
         return binding -> {
             long rowCount = ClGen.rows(x, binding);
             List<NodePlan.Arg> args = ClSwiGlu.args(operands, 1, 0);
             if (rowCount <= ROWS_MAX) {
-                return List.of(rowsLaunch(mm, rows, args));
+                return List.of(rowsLaunch(mm, rowCount == 1 ? one : rows, args));
             }
             long tilesBig = (rowCount + big.bm() - 1) / big.bm() * ((mm.n() + big.bn() - 1) / big.bn());
             Tile t = wide && tilesBig >= BIG_TILES_MIN ? big : small;
@@ -131,10 +139,20 @@ final class ClMatMul {
 
     // ---- the streaming kernel (few rows) ----
 
-    /** Columns of work-items per group of the [K, N] streaming kernel: enough groups to fill a large device. */
+    /**
+     * Work-groups the [K, N] streaming kernel aims for: enough to fill a large device. The system
+     * property {@code fusec.opencl.streamGroups} sets another aim, for measuring (bench/opencl-h100).
+     */
+    private static final int STREAM_GROUPS = Integer.getInteger("fusec.opencl.streamGroups", 512);
+
+    /**
+     * Columns of work-items per group of the [K, N] streaming kernel: the most that still gives
+     * STREAM_GROUPS groups, at least 2 (1, four columns a group, only where a larger aim asks for it).
+     */
     private static int streamColumns(Mm mm, int cw) {
         int lc = 64;
-        while (lc > 2 && (long) (mm.n() + lc * cw - 1) / (lc * cw) < 512) {
+        int least = STREAM_GROUPS > 512 ? 1 : 2;
+        while (lc > least && (long) (mm.n() + lc * cw - 1) / (lc * cw) < STREAM_GROUPS) {
             lc /= 2;
         }
         return lc;
@@ -175,14 +193,20 @@ final class ClMatMul {
             case STORE -> "store the sums";
             case BIAS -> "add the bias, store";
             case GATE_UP -> "store gate and up where layout=" + mm.layout() + " puts them in the [.., " + 2 * mm.n() + "] result";
-            case SWIGLU -> "as the sums leave the registers: h = " + mm.act() + "(gate" + mm.limit().stream()
-                    .mapToObj(l -> " clamped above at " + l).findFirst().orElse("") + ") * up" + mm.limit().stream()
-                    .mapToObj(l -> " clamped to +-" + l).findFirst().orElse("") + ", stored; no [.., " + mm.n()
+            case SWIGLU -> "as the sums leave the registers: h = " + ClElementwise.gateName(mm.glu()) + "(gate" + mm.limit().stream()
+                    .mapToObj(l -> " clamped above at " + l).findFirst().orElse("") + ") * (up" + mm.limit().stream()
+                    .mapToObj(l -> " clamped to +-" + l).findFirst().orElse("")
+                    + (mm.glu().beta() != 0.0 ? " + " + mm.glu().beta() : "") + "), stored; no [.., " + mm.n()
                     + "] gate or up tensor exists";
         };
     }
 
-    private static void rowsKernel(ClGen g, Mm mm, String m) {
+    /**
+     * The streaming kernel {@code variant} for M <= ROWS_MAX rows, {@code mr} rows at a time: MR for
+     * a few rows, and 1 for a decode step of one row (MR would compute three clamped copies of it, and
+     * sum them in local memory too).
+     */
+    private static void rowsKernel(ClGen g, Mm mm, String m, String variant, int mr) {
         ClWriter o = g.out();
         int k = mm.k();
         int n = mm.n();
@@ -191,9 +215,9 @@ final class ClMatMul {
         if (mm.transposed()) {
             int kw = k % 4 == 0 ? 4 : 1;
             String vt = kw == 4 ? "float4" : "float";
-            g.begin("rows", params(g, mm),
-                    "for M <= " + ROWS_MAX + " rows: a group of " + T_LANES + " x " + T_COLUMNS + " work-items takes " + T_COLUMNS
-                            + " columns n, " + T_LANES + " work-items each, and walks the rows " + MR + " at a time",
+            g.begin(variant, params(g, mm),
+                    (mr == 1 ? "for one row" : "for M <= " + ROWS_MAX + " rows") + ": a group of " + T_LANES + " x " + T_COLUMNS + " work-items takes " + T_COLUMNS
+                            + " columns n, " + T_LANES + " work-items each, and walks the rows " + mr + " at a time",
                     "work-item l of column n adds x[m, k] * w[n, k] over k = " + kw + " l, " + kw + " l + " + kw * T_LANES
                             + ", ... (" + vt + " loads along the weight row) into one sum per row"
                             + (mm.dual() ? " and weight" : ""),
@@ -203,39 +227,39 @@ final class ClMatMul {
             o.line("const int c = get_local_id(1);");
             o.line("const int col = get_group_id(1) * " + T_COLUMNS + " + c;");
             o.line("const int wrow = min(col, " + (n - 1) + ");");
-            o.line("__local float part[" + ws.length * MR * THREADS + "];");
-            o.open("for (int m0 = 0; m0 < " + m + "; m0 += " + MR + ")");
+            o.line("__local float part[" + ws.length * mr * THREADS + "];");
+            o.open("for (int m0 = 0; m0 < " + m + "; m0 += " + mr + ")");
             for (String a : acc) {
-                for (int r = 0; r < MR; r++) {
+                for (int r = 0; r < mr; r++) {
                     o.line("float " + a + r + " = 0.0f;");
                 }
             }
-            for (int r = 0; r < MR; r++) {
-                o.line("__global const float* x" + r + " = x + min(m0 + " + r + ", " + m + " - 1) * " + k + ";");
+            for (int r = 0; r < mr; r++) {
+                o.line("__global const float* x" + r + " = x + " + (mr == 1 ? "m0" : "min(m0 + " + r + ", " + m + " - 1)") + " * " + k + ";");
             }
             o.open("for (int k = l * " + kw + "; k < " + k + "; k += " + kw * T_LANES + ")");
             for (int v = 0; v < ws.length; v++) {
                 o.line("const " + vt + " b" + v + " = " + load(vt, ws[v] + " + wrow * " + k, "k") + ";");
             }
-            for (int r = 0; r < MR; r++) {
+            for (int r = 0; r < mr; r++) {
                 o.line("const " + vt + " a" + r + " = " + load(vt, "x" + r, "k") + ";");
                 for (int v = 0; v < ws.length; v++) {
                     o.line(acc[v] + r + (kw == 4 ? " += dot(a" + r + ", b" + v + ");" : " = fma(a" + r + ", b" + v + ", " + acc[v] + r + ");"));
                 }
             }
             o.close();
-            // part[(v * MR + r) * THREADS + c * T_LANES + l]
+            // part[(v * mr + r) * THREADS + c * T_LANES + l]
             for (int v = 0; v < ws.length; v++) {
-                for (int r = 0; r < MR; r++) {
-                    o.line("part[" + (v * MR + r) * THREADS + " + c * " + T_LANES + " + l] = " + acc[v] + r + ";");
+                for (int r = 0; r < mr; r++) {
+                    o.line("part[" + (v * mr + r) * THREADS + " + c * " + T_LANES + " + l] = " + acc[v] + r + ";");
                 }
             }
             o.line("barrier(CLK_LOCAL_MEM_FENCE);");
             o.open("for (int s = " + T_LANES / 2 + "; s > 0; s >>= 1)");
             o.open("if (l < s)");
             for (int v = 0; v < ws.length; v++) {
-                for (int r = 0; r < MR; r++) {
-                    String at = (v * MR + r) * THREADS + " + c * " + T_LANES + " + l";
+                for (int r = 0; r < mr; r++) {
+                    String at = (v * mr + r) * THREADS + " + c * " + T_LANES + " + l";
                     o.line("part[" + at + "] += part[" + at + " + s];");
                 }
             }
@@ -243,10 +267,10 @@ final class ClMatMul {
             o.line("barrier(CLK_LOCAL_MEM_FENCE);");
             o.close();
             o.open("if (l == 0 && col < " + n + ")");
-            for (int r = 0; r < MR; r++) {
-                o.open("if (m0 + " + r + " < " + m + ")");
+            for (int r = 0; r < mr; r++) {
+                o.open(mr == 1 ? "" : "if (m0 + " + r + " < " + m + ")");
                 String first = "part[" + r * THREADS + " + c * " + T_LANES + "]";
-                String second = mm.dual() ? "part[" + (MR + r) * THREADS + " + c * " + T_LANES + "]" : null;
+                String second = mm.dual() ? "part[" + (mr + r) * THREADS + " + c * " + T_LANES + "]" : null;
                 epilogue(o, mm, "m0 + " + r, "col", first, second);
                 o.close();
             }
@@ -260,9 +284,9 @@ final class ClMatMul {
         String vt = cw == 4 ? "float4" : "float";
         int lc = streamColumns(mm, cw);
         int ks = THREADS / lc;
-        g.begin("rows", params(g, mm),
-                "for M <= " + ROWS_MAX + " rows: a group of " + lc + " x " + ks + " work-items takes " + lc * cw
-                        + " columns, and walks the rows " + MR + " at a time",
+        g.begin(variant, params(g, mm),
+                (mr == 1 ? "for one row" : "for M <= " + ROWS_MAX + " rows") + ": a group of " + lc + " x " + ks + " work-items takes " + lc * cw
+                        + " columns, and walks the rows " + mr + " at a time",
                 "work-item (c, s) adds x[m, k] * w[k, " + cw + " columns] over k = s, s + " + ks + ", ... into " + vt
                         + " sums, one per row" + (mm.dual() ? " and weight" : "") + ": " + ks + " slices of K, each streaming its rows of"
                         + " the weights once",
@@ -271,36 +295,36 @@ final class ClMatMul {
         o.line("const int s = get_local_id(1);");
         o.line("const int col = (get_group_id(0) * " + lc + " + c) * " + cw + ";");
         o.line("const int wcol = min(col, " + (n - cw) + ");");
-        o.line("__local " + vt + " part[" + ws.length * MR * THREADS + "];");
-        o.open("for (int m0 = 0; m0 < " + m + "; m0 += " + MR + ")");
+        o.line("__local " + vt + " part[" + ws.length * mr * THREADS + "];");
+        o.open("for (int m0 = 0; m0 < " + m + "; m0 += " + mr + ")");
         for (String a : acc) {
-            for (int r = 0; r < MR; r++) {
+            for (int r = 0; r < mr; r++) {
                 o.line(vt + " " + a + r + " = 0.0f;");
             }
         }
-        for (int r = 0; r < MR; r++) {
-            o.line("__global const float* x" + r + " = x + min(m0 + " + r + ", " + m + " - 1) * " + k + ";");
+        for (int r = 0; r < mr; r++) {
+            o.line("__global const float* x" + r + " = x + " + (mr == 1 ? "m0" : "min(m0 + " + r + ", " + m + " - 1)") + " * " + k + ";");
         }
         // Two rows of the weights per trip, both loads issued before their multiply-adds: twice the
         // loads in flight per work-item (a decode step is bound by how many the memory system sees).
         o.line("int k = s;");
         o.open("for (; k + " + ks + " < " + k + "; k += " + 2 * ks + ")");
-        streamStep(o, ws, acc, vt, n, new String[] {"k", "k + " + ks});
+        streamStep(o, ws, acc, vt, n, mr, new String[] {"k", "k + " + ks});
         o.close();
         o.open("if (k < " + k + ")");
-        streamStep(o, ws, acc, vt, n, new String[] {"k"});
+        streamStep(o, ws, acc, vt, n, mr, new String[] {"k"});
         o.close();
         for (int v = 0; v < ws.length; v++) {
-            for (int r = 0; r < MR; r++) {
-                o.line("part[" + (v * MR + r) * THREADS + " + s * " + lc + " + c] = " + acc[v] + r + ";");
+            for (int r = 0; r < mr; r++) {
+                o.line("part[" + (v * mr + r) * THREADS + " + s * " + lc + " + c] = " + acc[v] + r + ";");
             }
         }
         o.line("barrier(CLK_LOCAL_MEM_FENCE);");
         o.open("for (int h = " + ks / 2 + "; h > 0; h >>= 1)");
         o.open("if (s < h)");
         for (int v = 0; v < ws.length; v++) {
-            for (int r = 0; r < MR; r++) {
-                String at = (v * MR + r) * THREADS + " + s * " + lc + " + c";
+            for (int r = 0; r < mr; r++) {
+                String at = (v * mr + r) * THREADS + " + s * " + lc + " + c";
                 o.line("part[" + at + "] += part[" + at + " + h * " + lc + "];");
             }
         }
@@ -308,11 +332,11 @@ final class ClMatMul {
         o.line("barrier(CLK_LOCAL_MEM_FENCE);");
         o.close();
         o.open("if (s == 0 && col < " + n + ")");
-        for (int r = 0; r < MR; r++) {
-            o.open("if (m0 + " + r + " < " + m + ")");
+        for (int r = 0; r < mr; r++) {
+            o.open(mr == 1 ? "" : "if (m0 + " + r + " < " + m + ")");
             o.line("const " + vt + " sum" + r + " = part[" + r * THREADS + " + c];");
             if (mm.dual()) {
-                o.line("const " + vt + " up" + r + " = part[" + (MR + r) * THREADS + " + c];");
+                o.line("const " + vt + " up" + r + " = part[" + (mr + r) * THREADS + " + c];");
             }
             for (int lane = 0; lane < cw; lane++) {
                 String sfx = cw == 1 ? "" : ".s" + lane;
@@ -327,19 +351,19 @@ final class ClMatMul {
     }
 
     /** The weight rows {@code ks} of the [K, N] streaming kernel: every load first, then the multiply-adds in order. */
-    private static void streamStep(ClWriter o, String[] ws, String[] acc, String vt, int n, String[] ks) {
+    private static void streamStep(ClWriter o, String[] ws, String[] acc, String vt, int n, int mr, String[] ks) {
         for (int q = 0; q < ks.length; q++) {
             for (int v = 0; v < ws.length; v++) {
                 o.line("const " + vt + " b" + v + "_" + q + " = " + load(vt, ws[v] + " + (" + ks[q] + ") * " + n, "wcol") + ";");
             }
         }
-        for (int r = 0; r < MR; r++) {
+        for (int r = 0; r < mr; r++) {
             for (int q = 0; q < ks.length; q++) {
                 o.line("const float a" + r + "_" + q + " = x" + r + "[" + ks[q] + "];");
             }
         }
         for (int q = 0; q < ks.length; q++) {
-            for (int r = 0; r < MR; r++) {
+            for (int r = 0; r < mr; r++) {
                 for (int v = 0; v < ws.length; v++) {
                     o.line(acc[v] + r + " = fma((" + vt + ") a" + r + "_" + q + ", b" + v + "_" + q + ", " + acc[v] + r + ");");
                 }
@@ -380,7 +404,8 @@ final class ClMatMul {
                     o.line("up = up < -" + l + " ? -" + l + " : up;");
                     o.line("up = up > " + l + " ? " + l + " : up;");
                 }
-                o.line("out[(" + m + ") * " + cols + " + " + n + "] = " + ClElementwise.activation(mm.act(), "gate") + " * up;");
+                o.line("out[(" + m + ") * " + cols + " + " + n + "] = " + ClElementwise.gate(mm.glu(), "gate") + " * "
+                        + ClElementwise.up(mm.glu(), "up") + ";");
                 o.close();
             }
         }

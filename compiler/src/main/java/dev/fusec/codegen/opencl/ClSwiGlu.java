@@ -86,7 +86,8 @@ final class ClSwiGlu {
                         : "") : "read gate at column " + gateAt(layout, half, "j") + " and up at " + upAt(layout, half, "j"))
                         + (p.bias() >= 0 ? ", add the bias" : "")
                         + (limit != null ? ", clamp (gate <= " + limit + ", |up| <= " + limit + ")" : "")
-                        + ", h = " + p.glu().act() + "(gate) * up" + (p.weights() >= 0 ? " * w[row]" : "") + ", store h");
+                        + ", h = " + ClElementwise.gateName(p.glu()) + "(gate) * " + ClElementwise.up(p.glu(), "up")
+                        + (p.weights() >= 0 ? " * w[row]" : "") + ", store h");
         ClWriter o = g.out();
         o.line("const int j = get_global_id(0);");
         o.line("const int r = get_global_id(1);");
@@ -119,9 +120,9 @@ final class ClSwiGlu {
                 o.line("up = select(up, (" + type + ") (-" + limit + "), up < -" + limit + ");");
                 o.line("up = select(up, (" + type + ") (" + limit + "), up > " + limit + ");");
             }
-            String a = ClElementwise.activation(p.glu().act(), "gate.s0") + ", " + ClElementwise.activation(p.glu().act(), "gate.s1")
-                    + ", " + ClElementwise.activation(p.glu().act(), "gate.s2") + ", " + ClElementwise.activation(p.glu().act(), "gate.s3");
-            o.line("const float4 h = (float4) (" + a + ") * up" + (p.weights() >= 0 ? " * w[r]" : "") + ";");
+            String a = ClElementwise.gate(p.glu(), "gate.s0") + ", " + ClElementwise.gate(p.glu(), "gate.s1")
+                    + ", " + ClElementwise.gate(p.glu(), "gate.s2") + ", " + ClElementwise.gate(p.glu(), "gate.s3");
+            o.line("const float4 h = (float4) (" + a + ") * " + ClElementwise.up(p.glu(), "up") + (p.weights() >= 0 ? " * w[r]" : "") + ";");
             o.line("((__global float4*) (out + r * " + half + "))[j] = h;");
         } else {
             o.line("float gate = yr[" + gateAt(layout, half, "j") + "]" + (p.bias() >= 0 ? " + bias[" + gateAt(layout, half, "j") + "]" : "") + ";");
@@ -129,7 +130,7 @@ final class ClSwiGlu {
             if (limit != null) {
                 clampScalar(o, limit);
             }
-            o.line("out[r * " + half + " + j] = " + ClElementwise.activation(p.glu().act(), "gate") + " * up"
+            o.line("out[r * " + half + " + j] = " + ClElementwise.gate(p.glu(), "gate") + " * " + ClElementwise.up(p.glu(), "up")
                     + (p.weights() >= 0 ? " * w[r]" : "") + ";");
         }
         o.close();

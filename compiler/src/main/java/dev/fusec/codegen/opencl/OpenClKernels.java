@@ -46,7 +46,6 @@ public record OpenClKernels(String source, List<NodePlan> plans, int kernelCount
         int index = 0;
         for (var e : groups.entrySet()) {
             Node first = e.getValue().getFirst();
-            notYetHere(first);
             ClGen gen = new ClGen(first, e.getValue(), types, text, g.name(), "k" + index + "_" + first.op().opName(), out);
             try {
                 planOf.put(e.getKey(), kernel(gen));
@@ -102,30 +101,6 @@ public record OpenClKernels(String source, List<NodePlan> plans, int kernelCount
         return out;
     }
 
-    /**
-     * The ops import added for gpt-oss (swish, const, and alpha= / beta= on the GLU family) have no
-     * OpenCL C yet: refused in one line rather than run without them.
-     */
-    private static void notYetHere(Node n) {
-        Op op = n.op();
-        java.util.Optional<dev.fusec.ir.Glu> glu = switch (op) {
-            case Op.SwiGlu s -> java.util.Optional.of(s.glu());
-            case Op.BiasSwiGlu s -> java.util.Optional.of(s.glu());
-            case Op.WeightedSwiGlu s -> java.util.Optional.of(s.glu());
-            case Op.WeightedBiasSwiGlu s -> java.util.Optional.of(s.glu());
-            case Op.SwiGluBack s -> java.util.Optional.of(s.glu());
-            case Op.BiasSwiGluBack s -> java.util.Optional.of(s.glu());
-            case Op.WeightedSwiGluBack s -> java.util.Optional.of(s.glu());
-            case Op.GateUpSwiGlu s -> java.util.Optional.of(s.glu());
-            default -> java.util.Optional.empty();
-        };
-        boolean scaled = glu.isPresent() && (glu.get().alpha() != 1.0 || glu.get().beta() != 0.0);
-        if (op instanceof Op.Swish || op instanceof Op.Const || scaled) {
-            throw new CompileError(n.pos(), op.opName() + (scaled ? " with alpha= or beta=" : "")
-                    + " is not in the OpenCL target yet; run this graph with --backend java");
-        }
-    }
-
     private static NodePlan kernel(ClGen g) {
         return switch (g.node().op()) {
             case Op.MatMul m -> ClMatMul.generate(g, m);
@@ -146,8 +121,8 @@ public record OpenClKernels(String source, List<NodePlan> plans, int kernelCount
             case Op.SwiGluBack s -> ClSwiGlu.backward(g, s);
             case Op.BiasSwiGluBack s -> ClSwiGlu.backward(g, s);
             case Op.WeightedSwiGluBack s -> ClSwiGlu.backward(g, s);
-            case Op.Swish s -> throw new IllegalStateException("swish is refused before generation");
-            case Op.Const c -> throw new IllegalStateException("const is refused before generation");
+            case Op.Swish s -> ClElementwise.swish(g, s);
+            case Op.Const c -> ClElementwise.constant(g, c);
         };
     }
 }
