@@ -16,16 +16,10 @@ public final class SiluFromSigmoid implements Rule {
 
     @Override
     public Match match(Site s) {
-        Op.Binary mul = (Op.Binary) s.op();
-        if (mul.kind() != Op.BinaryKind.MUL) {
-            return Match.NOT_APPLICABLE;
-        }
-        for (int side = 0; side < 2; side++) {
-            String sig = side == 0 ? mul.b() : mul.a();
-            String other = side == 0 ? mul.a() : mul.b();
+        return MulOperands.eitherOrder(s, (other, sig) -> {
             var p = s.producer(sig, Op.Unary.class);
             if (p.isEmpty() || p.get().op().kind() != Op.UnaryKind.SIGMOID || !p.get().op().x().equals(other)) {
-                continue;
+                return null;
             }
             Optional<String> busy = s.otherUses(sig, s.node());
             if (busy.isPresent()) {
@@ -35,7 +29,6 @@ public final class SiluFromSigmoid implements Rule {
                     Site.provenance(List.of(p.get().node(), s.node())));
             return new Match.Fired(List.of(s.node()), List.of(silu), List.of(p.get().node()),
                     "silu(" + other + ") absorbed " + Site.describe(List.of(p.get().node(), s.node())));
-        }
-        return Match.NOT_APPLICABLE;
+        });
     }
 }

@@ -19,26 +19,20 @@ public final class SwishFromSigmoid implements Rule {
 
     @Override
     public Match match(Site s) {
-        Op.Binary mul = (Op.Binary) s.op();
-        if (mul.kind() != Op.BinaryKind.MUL) {
-            return Match.NOT_APPLICABLE;
-        }
-        for (int side = 0; side < 2; side++) {
-            String sig = side == 0 ? mul.b() : mul.a();
-            String x = side == 0 ? mul.a() : mul.b();
+        return MulOperands.eitherOrder(s, (x, sig) -> {
             var p = s.producer(sig, Op.Unary.class).filter(u -> u.op().kind() == Op.UnaryKind.SIGMOID);
             if (p.isEmpty()) {
-                continue;
+                return null;
             }
             var scaled = s.producer(p.get().op().x(), Op.Binary.class).filter(b -> b.op().kind() == Op.BinaryKind.MUL);
             if (scaled.isEmpty()) {
-                continue;
+                return null;
             }
             Op.Binary sm = scaled.get().op();
             String c = sm.a().equals(x) ? sm.b() : sm.b().equals(x) ? sm.a() : null;
             var alpha = c == null ? Optional.<Site.Producer<Op.Const>>empty() : s.producer(c, Op.Const.class);
             if (alpha.isEmpty() || alpha.get().op().value() == 0) {
-                continue;
+                return null;
             }
             Optional<String> busy = s.otherUses(sig, s.node()).or(() -> s.otherUses(scaled.get().node().result(), p.get().node()));
             if (busy.isPresent()) {
@@ -48,7 +42,6 @@ public final class SwishFromSigmoid implements Rule {
             Node swish = new Node(s.node().results(), new Op.Swish(x, alpha.get().op().value()), s.node().pos(), Site.provenance(absorbed));
             return new Match.Fired(List.of(s.node()), List.of(swish), List.of(scaled.get().node(), p.get().node()),
                     dev.fusec.ir.OpSyntax.print(swish.op()) + " absorbed " + Site.describe(absorbed));
-        }
-        return Match.NOT_APPLICABLE;
+        });
     }
 }

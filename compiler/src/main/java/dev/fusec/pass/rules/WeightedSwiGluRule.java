@@ -21,17 +21,11 @@ public final class WeightedSwiGluRule implements Rule {
 
     @Override
     public Match match(Site s) {
-        Op.Binary mul = (Op.Binary) s.op();
-        if (mul.kind() != Op.BinaryKind.MUL) {
-            return Match.NOT_APPLICABLE;
-        }
-        for (int side = 0; side < 2; side++) {
-            String act = side == 0 ? mul.a() : mul.b();
-            String w = side == 0 ? mul.b() : mul.a();
+        return MulOperands.eitherOrder(s, (act, w) -> {
             Optional<Node> def = s.definingNode(act);
             Optional<Op> fusedOp = def.flatMap(d -> weighted(d.op(), w));
             if (fusedOp.isEmpty()) {
-                continue;
+                return null;
             }
             Shape out = s.type(act).shape();
             Shape perToken = out.withDim(out.rank() - 1, Dim.of(1));
@@ -46,8 +40,7 @@ public final class WeightedSwiGluRule implements Rule {
             Node fused = new Node(s.node().results(), fusedOp.get(), s.node().pos(), Site.provenance(absorbed));
             return new Match.Fired(List.of(s.node()), List.of(fused), absorbed,
                     dev.fusec.ir.OpSyntax.print(fusedOp.get()) + " absorbed " + Site.describe(absorbed));
-        }
-        return Match.NOT_APPLICABLE;
+        });
     }
 
     /** {@code op} with a per-token weight {@code w}, for the ops that have a weighted form; every op listed. */
